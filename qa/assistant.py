@@ -1,0 +1,83 @@
+"""The library's front door: ``Assistant.load().ask(question)``.
+
+The assistant wires the stages together — a fresh index, the question encoder, retrieval,
+answering — and measures each stage. It holds no state between questions.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from pathlib import Path
+
+from qa import index as index_store
+from qa.answer import Answer, answer_question
+from qa.config import default_corpus_dir, default_index_dir
+from qa.errors import IndexError_, UsageError
+from qa.index import Index, IndexSettings, Progress
+from qa.retrieval import RETRIEVERS, retrieve
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Assistant:
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    @classmethod
+    def load(
+        cls,
+        corpus_dir: Path | str | None = None,
+        index_dir: Path | str | None = None,
+        *,
+        rebuild: bool = True,
+        on_progress: Progress | None = None,
+    ) -> Assistant:
+        """Open the index of ``corpus_dir`` (default: the project's ``corpus/``), building or
+        rebuilding it first when it is missing or stale, unless ``rebuild`` is False."""
+        corpus = Path(corpus_dir) if corpus_dir else default_corpus_dir()
+        location = Path(index_dir) if index_dir else default_index_dir(corpus)
+        settings = IndexSettings()
+        state = index_store.status(corpus, location, settings)
+        if not state.fresh:
+            if not rebuild:
+                raise IndexError_(f"index is not usable ({state.reason}); run `qa index build`")
+            index_store.build(corpus, location, settings, on_progress=on_progress)
+        return cls(index_store.load(location))
+
+    def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Answer:
+        question = clean_question(question)
+        if retriever not in RETRIEVERS:
+            raise UsageError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        vector = self.index.encoder.encode([question])[0]
+        timings["embed"] = _ms_since(started)
+        mark = time.perf_counter()
+        hits = retrieve(self.index, question, vector, k=k, method=retriever)
+        timings["retrieve"] = _ms_since(mark)
+        mark = time.perf_counter()
+        result = answer_question(
+            question, vector, hits, self.index.sentence_vectors, self.index.sentence_rows, self.index.documents
+        )
+        timings["answer"] = _ms_since(mark)
+        timings["total"] = _ms_since(started)
+        result.timings_ms.update(timings)
+        return result
+
+
+def clean_question(question: str) -> str:
+    """Normalise white space and drop control characters; reject what cannot be a question."""
+    if not isinstance(question, str):
+        raise UsageError("the question must be text")
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in question)
+    text = " ".join(text.split())
+    if not text:
+        raise UsageError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise UsageError(f"the question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS})")
+    return text
+
+
+def _ms_since(mark: float) -> float:
+    return round((time.perf_counter() - mark) * 1000, 2)

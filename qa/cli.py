@@ -1,0 +1,200 @@
+"""The ``qa`` command: a thin shell over the library (``qa.Assistant``, ``qa.index``).
+
+Exit codes: 0 answered (or done), 3 abstained (the corpus does not answer), 2 bad usage or
+bad input (unknown option, empty question, missing corpus), 1 any other error. Errors are one
+line on stderr, never a traceback; JSON goes to stdout, progress and errors to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from qa.errors import QAError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ABSTAINED = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="qa",
+    help="Ask questions about a corpus; get short answers with the exact passages that prove them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build or inspect the search index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+class Retriever(str, Enum):
+    hybrid = "hybrid"
+    dense = "dense"
+    bm25 = "bm25"
+
+
+CorpusOpt = Annotated[
+    Optional[Path], typer.Option("--corpus", help="Corpus directory of .txt/.md files [default: ./corpus].")
+]
+IndexOpt = Annotated[
+    Optional[Path], typer.Option("--index", help="Index directory [default: index/default for ./corpus].")
+]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in README).")] = False,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    retriever: Annotated[Retriever, typer.Option(help="Retrieval method.")] = Retriever.hybrid,
+    passages: Annotated[bool, typer.Option("--passages", help="Also show the retrieved passages.")] = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    no_rebuild: Annotated[
+        bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
+    ] = False,
+) -> int:
+    """Answer one question. Exit 0 when answered, 3 when the corpus does not answer it."""
+    from qa.assistant import Assistant, clean_question
+    from qa.render import answer_to_dict, answer_view
+
+    clean_question(question)  # reject bad input before any loading
+    with _progress() as on_progress:
+        assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
+    result = assistant.ask(question, k=top_k, retriever=retriever.value)
+    if as_json:
+        sys.stdout.write(json.dumps(answer_to_dict(result), ensure_ascii=False) + "\n")
+    else:
+        stdout.print(answer_view(result, show_passages=passages))
+    return EXIT_ABSTAINED if result.abstained else EXIT_OK
+
+
+@index_app.command("build")
+def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
+    """Build (or rebuild) the index, with a progress bar."""
+    from qa import index as store
+    from qa.config import default_corpus_dir, default_index_dir
+
+    corpus_dir = corpus or default_corpus_dir()
+    index_dir = index or default_index_dir(corpus_dir)
+    with _progress(always=True) as on_progress:
+        manifest = store.build(corpus_dir, index_dir, on_progress=on_progress)
+    counts = manifest["counts"]
+    stderr.print(
+        f"built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
+        f"{counts['sentences']} sentences in {manifest['build_seconds']:.1f} s"
+    )
+    return EXIT_OK
+
+
+@index_app.command("info")
+def index_info(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest and status as JSON.")] = False,
+) -> int:
+    """Show what the index was built from and whether it is up to date. Exit 1 if there is none."""
+    from qa import index as store
+    from qa.config import default_corpus_dir, default_index_dir
+
+    corpus_dir = corpus or default_corpus_dir()
+    index_dir = index or default_index_dir(corpus_dir)
+    manifest = store.read_manifest(index_dir)
+    state = store.status(corpus_dir, index_dir)
+    if as_json:
+        sys.stdout.write(json.dumps({"index": str(index_dir), "fresh": state.fresh, "status": state.reason, "manifest": manifest}, ensure_ascii=False) + "\n")
+        return EXIT_OK if manifest else EXIT_ERROR
+    if manifest is None:
+        stderr.print(f"no index at {index_dir}; build one with `qa index build`")
+        return EXIT_ERROR
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    model = manifest["model"]
+    rows = [
+        ("index", str(index_dir)),
+        ("status", state.reason),
+        ("built", f"{manifest['built_at']} in {manifest['build_seconds']} s"),
+        ("corpus", f"{manifest['corpus']['dir']}  sha256 {manifest['corpus']['hash'][:16]}…"),
+        ("documents", ", ".join(d["doc"] for d in manifest["documents"])),
+        ("passages", f"{manifest['counts']['passages']} ({manifest['counts']['sentences']} sentences)"),
+        ("model", f"{model['name']} ({model['package']} {model['package_version']}, {model['backend']}, dim {model['dim']})"),
+        ("chunking", json.dumps(manifest["settings"]["chunking"])),
+        ("bm25", f"{manifest['settings']['bm25_method']} k1={manifest['settings']['bm25_k1']} b={manifest['settings']['bm25_b']}"),
+        ("format", str(manifest["format_version"])),
+    ]
+    for key, value in rows:
+        table.add_row(f"[bold]{key}[/]", value)
+    stdout.print(table)
+    return EXIT_OK
+
+
+@contextmanager
+def _progress(always: bool = False) -> Iterator:
+    """A progress callback for the library: a rich bar on stderr (only on a terminal unless
+    ``always``), so stdout stays clean JSON for scripts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not (always or stderr.is_terminal):
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=stderr, transient=not always,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield on_progress
+
+
+def main() -> None:
+    """Console entry point: maps every outcome to an exit code and a one-line message."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    except QAError as exc:
+        _fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # noqa: BLE001 — the contract is one line, never a traceback
+        if _is_click_error(exc):  # typer's (vendored) click: usage errors and the like
+            _report_click_error(exc)
+        _fail(f"unexpected {type(exc).__name__}: {exc}", EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    return hasattr(exc, "format_message") and hasattr(exc, "exit_code")
+
+
+def _report_click_error(exc: Exception) -> None:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # `qa` alone: help
+        print(ctx.get_help())
+        sys.exit(EXIT_USAGE)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    code = exc.exit_code if isinstance(exc.exit_code, int) and exc.exit_code else EXIT_USAGE
+    _fail(f"{exc.format_message()}{hint}", code)
+
+
+def _fail(message: str, code: int) -> None:
+    first_line = " ".join(str(message).split()) or "failed"
+    print(f"qa: error: {first_line}", file=sys.stderr)
+    sys.exit(code)

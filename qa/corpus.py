@@ -1,0 +1,312 @@
+"""Corpus ingestion: documents on disk → structured blocks with exact character offsets.
+
+A document is a `.txt` or `.md` file in the corpus directory, optionally with a sidecar
+`<stem>.meta.json` holding its metadata (title, author, translator, source, year, ...).
+
+Every offset here is a Python ``str`` index into the file's UTF-8 decoded text, so
+``document.text[block.start:block.end]`` is exactly what the file says there. Ingestion never
+rewrites the text; it only finds where things are:
+
+* web boilerplate after the article ("About the Author", subscription text) is cut off;
+* paragraphs are separated by one blank line, sections by two or more;
+* leading heading-like paragraphs form the title block; when the document has more than one
+  section, the rest of its first section is the front matter (the editor's introduction);
+* trailing paragraphs numbered ``1 ...``, ``2 ...`` are footnotes, each linked to the place in
+  the body that calls it (markers are glued to the text, as in "1950).1" or "in 19202").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import CorpusError
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+META_SUFFIX = ".meta.json"
+
+# A line that starts the site chrome appended to scraped articles. A sidecar's
+# "boilerplate_starts_at" names the exact line for its document.
+_BOILERPLATE_LINES = re.compile(
+    r"^(?:About the Author|Pin It on Pinterest|Share this article|Related Articles?"
+    r"|Welcome to .{1,60}\.|Subscribe today.*)[ \t]*\r?$",
+    re.MULTILINE,
+)
+# Blank lines between paragraphs; two or more blank lines (3+ newlines) break a section.
+_PARAGRAPH_BREAK = re.compile(r"(?:[ \t]*\r?\n){2,}")
+_FOOTNOTE_START = re.compile(r"(\d{1,2})[ \t]+(?=[A-Z“\"‘'(])")
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph-level span of a document.
+
+    ``kind`` is "title", "introduction", "paragraph" or "footnote". Sections are numbered from
+    1 in the body; the front matter (title block and introduction) is section 0. ``paragraph`` is
+    1-based within its section (or within its footnote, for footnote blocks).
+    """
+
+    kind: str
+    start: int
+    end: int
+    section: int
+    paragraph: int
+    footnote: int | None = None
+
+
+@dataclass(frozen=True)
+class FootnoteAnchor:
+    """Where the body calls footnote ``number``: the marker digits' span and its paragraph."""
+
+    number: int
+    start: int
+    end: int
+    section: int
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    path: Path
+    text: str
+    meta: dict[str, object]
+    sha256: str
+    body_end: int
+    blocks: tuple[Block, ...]
+    anchors: tuple[FootnoteAnchor, ...] = field(default=())
+
+    def anchor(self, footnote: int) -> FootnoteAnchor | None:
+        return next((a for a in self.anchors if a.number == footnote), None)
+
+
+def discover(corpus_dir: Path) -> list[Path]:
+    """The document files of a corpus directory, in a stable order (hidden paths skipped)."""
+    if not corpus_dir.exists():
+        raise CorpusError(f"corpus directory not found: {corpus_dir}")
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus path is not a directory: {corpus_dir}")
+    files = [
+        p
+        for p in sorted(corpus_dir.rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in DOCUMENT_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+    ]
+    if not files:
+        raise CorpusError(f"no .txt or .md documents in corpus directory: {corpus_dir}")
+    return files
+
+
+def doc_id_for(path: Path, corpus_dir: Path) -> str:
+    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+
+
+def meta_path_for(path: Path) -> Path:
+    return path.with_name(path.stem + META_SUFFIX)
+
+
+def corpus_fingerprint(corpus_dir: Path) -> tuple[str, list[dict[str, object]]]:
+    """A hash over every document and sidecar (names and bytes), plus a per-file listing."""
+    overall = hashlib.sha256()
+    listing: list[dict[str, object]] = []
+    for path in discover(corpus_dir):
+        sidecar = meta_path_for(path)
+        for part in (path, sidecar) if sidecar.exists() else (path,):
+            data = _read_bytes(part)
+            digest = hashlib.sha256(data).hexdigest()
+            rel = part.relative_to(corpus_dir).as_posix()
+            overall.update(f"{rel}\0{digest}\n".encode())
+            listing.append({"path": rel, "sha256": digest, "bytes": len(data)})
+    return overall.hexdigest(), listing
+
+
+def load_corpus(corpus_dir: Path) -> list[Document]:
+    return [load_document(path, corpus_dir) for path in discover(corpus_dir)]
+
+
+def load_document(path: Path, corpus_dir: Path) -> Document:
+    data = _read_bytes(path)
+    try:
+        # Not read_text(): universal-newline translation would shift offsets on CRLF files.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if "\x00" in text:
+        raise CorpusError(f"{path}: looks binary (contains NUL bytes)")
+    meta = _load_meta(path)
+    body_end = _body_end(text, meta)
+    paragraphs = _paragraphs(text, body_end)
+    if not paragraphs:
+        raise CorpusError(f"{path}: no text")
+    body, footnotes = _split_footnotes(text, paragraphs)
+    blocks, where = _label_body(text, body)
+    anchors = _find_anchors(text, body, where, [number for number, _ in footnotes])
+    if len(anchors) < len(footnotes):
+        # Numbered trailing paragraphs that nothing calls are ordinary paragraphs.
+        blocks, where = _label_body(text, body + [span for _, spans in footnotes for span in spans])
+        anchors, footnotes = [], []
+    for number, spans in footnotes:
+        for i, (start, end) in enumerate(spans, 1):
+            anchor = anchors[number - 1]
+            blocks.append(Block("footnote", start, end, anchor.section, i, footnote=number))
+    return Document(
+        doc_id=doc_id_for(path, corpus_dir),
+        path=path,
+        text=text,
+        meta=meta,
+        sha256=hashlib.sha256(data).hexdigest(),
+        body_end=body_end,
+        blocks=tuple(blocks),
+        anchors=tuple(anchors),
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _load_meta(path: Path) -> dict[str, object]:
+    sidecar = meta_path_for(path)
+    if not sidecar.exists():
+        return {"title": path.stem}
+    try:
+        meta = json.loads(_read_bytes(sidecar).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(f"{sidecar}: invalid JSON metadata ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{sidecar}: metadata must be a JSON object")
+    return meta
+
+
+def _body_end(text: str, meta: dict[str, object]) -> int:
+    """Where the document proper ends: before the first line of trailing web boilerplate."""
+    marker = meta.get("boilerplate_starts_at")
+    if isinstance(marker, str) and marker:
+        found = re.search(rf"^{re.escape(marker)}[ \t]*\r?$", text, re.MULTILINE)
+        end = found.start() if found else len(text)
+    else:
+        # Only trust a generic marker in the back half, so a heading early on never cuts a text.
+        found = next((m for m in _BOILERPLATE_LINES.finditer(text) if m.start() > len(text) // 2), None)
+        end = found.start() if found else len(text)
+    return len(text[:end].rstrip())
+
+
+def _paragraphs(text: str, body_end: int) -> list[tuple[int, int, bool]]:
+    """(start, end, starts_new_section) for every paragraph, trimmed of surrounding blanks."""
+    out: list[tuple[int, int, bool]] = []
+    pos, new_section = 0, True
+    breaks = list(_PARAGRAPH_BREAK.finditer(text, 0, body_end))
+    for brk in [*breaks, None]:
+        seg_end = brk.start() if brk else body_end
+        raw = text[pos:seg_end]
+        if raw.strip():
+            start = pos + (len(raw) - len(raw.lstrip()))
+            end = pos + len(raw.rstrip())
+            out.append((start, end, new_section))
+            new_section = False
+        if brk:
+            new_section = new_section or brk.group().count("\n") >= 3
+            pos = brk.end()
+    return out
+
+
+def _split_footnotes(
+    text: str, paragraphs: list[tuple[int, int, bool]]
+) -> tuple[list[tuple[int, int, bool]], list[tuple[int, list[tuple[int, int]]]]]:
+    """Separate trailing numbered footnotes (1, 2, ... in order) from the body paragraphs."""
+    first = next(
+        (
+            i
+            for i, (start, _, _) in enumerate(paragraphs)
+            if i > 0 and _footnote_number(text, start) == 1
+        ),
+        None,
+    )
+    if first is None:
+        return paragraphs, []
+    footnotes: list[tuple[int, list[tuple[int, int]]]] = []
+    for start, end, _ in paragraphs[first:]:
+        number = _footnote_number(text, start)
+        if number == len(footnotes) + 1:
+            footnotes.append((number, [(start, end)]))
+        else:
+            footnotes[-1][1].append((start, end))  # a footnote's continuation paragraph
+    return paragraphs[:first], footnotes
+
+
+def _footnote_number(text: str, start: int) -> int | None:
+    match = _FOOTNOTE_START.match(text, start)
+    return int(match.group(1)) if match else None
+
+
+def _is_heading(text: str, start: int, end: int) -> bool:
+    chunk = text[start:end]
+    return len(chunk.split()) <= 16 and not chunk.rstrip().endswith((".", "?", "!", "”", '"'))
+
+
+def _label_body(
+    text: str, paragraphs: list[tuple[int, int, bool]]
+) -> tuple[list[Block], list[tuple[int, int, int, int]]]:
+    """Blocks for the body, and (start, end, section, paragraph) for locating anchors."""
+    sections: list[list[tuple[int, int]]] = []
+    for start, end, new_section in paragraphs:
+        if new_section or not sections:
+            sections.append([])
+        sections[-1].append((start, end))
+    has_title = bool(sections) and _is_heading(text, *sections[0][0])
+    front_matter = has_title and len(sections) > 1
+    blocks: list[Block] = []
+    where: list[tuple[int, int, int, int]] = []
+    for s_index, spans in enumerate(sections):
+        section = s_index if front_matter else s_index + 1
+        in_title = s_index == 0 and has_title
+        numbering: dict[str, int] = {}  # paragraphs are counted per kind: title lines, then text
+        for start, end in spans:
+            in_title = in_title and _is_heading(text, start, end)
+            if in_title:
+                kind = "title"
+            elif front_matter and s_index == 0:
+                kind = "introduction"
+            else:
+                kind = "paragraph"
+            numbering[kind] = numbering.get(kind, 0) + 1
+            blocks.append(Block(kind, start, end, section, numbering[kind]))
+            where.append((start, end, section, numbering[kind]))
+    return blocks, where
+
+
+def _find_anchors(
+    text: str,
+    body: list[tuple[int, int, bool]],
+    where: list[tuple[int, int, int, int]],
+    numbers: list[int],
+) -> list[FootnoteAnchor]:
+    """Find each footnote's call in the body, in order: a marker glued to a word or to a year."""
+    anchors: list[FootnoteAnchor] = []
+    cursor = body[0][0] if body else 0
+    for number in numbers:
+        n = re.escape(str(number))
+        pattern = re.compile(
+            rf"(?<=[A-Za-z.,;:)”’\"'!?])(?P<m>{n})(?=\s|$)"  # "1950).1", "Europe,2"
+            rf"|(?<=\b{_YEAR})(?P<y>{n})\b"  # "in 19202": year 1920, footnote 2
+        )
+        hit = None
+        for start, end, section, paragraph in where:
+            if end <= cursor:
+                continue
+            hit = pattern.search(text, max(start, cursor), end)
+            if hit:
+                anchors.append(FootnoteAnchor(number, hit.start(), hit.end(), section, paragraph))
+                cursor = hit.end()
+                break
+        if hit is None:
+            break
+    return anchors

