@@ -168,29 +168,59 @@ def rank_sentences(
 
 def extract_span(answer_type: str, question: str, sentence: ScoredSentence, text: str) -> tuple[int, int] | None:
     """The best span of ``answer_type`` in the sentence (absolute offsets), or None."""
-    asked = {w.lower() for w in _WORD.findall(question)}
+    asked = set(_words(question))
     body = text[sentence.start : sentence.end]
     if answer_type == "date":
         spans = [m.span() for m in _DATE.finditer(body)]
     elif answer_type == "number":
         spans = [m.span() for m in _NUMBER.finditer(body)]
     else:
-        spans = [m.span() for m in _NAME.finditer(body)]
-        spans = [s for s in spans if _is_entity(body, s, answer_type, text)]
-    spans = [s for s in spans if not asked & {w.lower() for w in _WORD.findall(body[s[0] : s[1]])}]
+        trimmed = (_trim_name(body, m.span(), asked, _common_words(text)) for m in _NAME.finditer(body))
+        spans = [s for s in trimmed if s and _is_entity(body, s, answer_type, text)]
+    # Never answer with the question's own words ("Litvinov" for "Who replaced Litvinov?"),
+    # nor with part of one ("30" for a question about "the mid-30s").
+    spans = [
+        s
+        for s in spans
+        if not any(w in asked or any(a.startswith(w) for a in asked) for w in _words(body[s[0] : s[1]]))
+    ]
     if not spans:
         return None
-    anchors = [m.start() for m in _WORD.finditer(body) if _stem(m.group().lower()) in content_stems(question)]
-    if anchors:
-        spans.sort(key=lambda s: (min(abs(s[0] - a) for a in anchors), s[0]))
-    start, end = spans[0]
+    start, end = min(spans, key=lambda s: (_mean_distance(s, body, content_stems(question)), s[0]))
     return sentence.start + start, sentence.start + end
+
+
+def _trim_name(body: str, span: tuple[int, int], asked: set[str], common: frozenset[str]) -> tuple[int, int] | None:
+    """Drop leading words that are not part of the name: a sentence-initial ordinary word
+    ("After Beria") or the question's own words ("Finnish Premier Kekkonen" → "Kekkonen")."""
+    start, end = span
+    for m in re.finditer(r"\S+", body[start:end]):
+        word = m.group().lower()
+        if word not in asked and word not in common:
+            return start + m.start(), end
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _mean_distance(span: tuple[int, int], body: str, stems: frozenset[str]) -> float:
+    """How close a span sits to the question's words in the sentence: for each question stem
+    the sentence contains, the distance to its nearest occurrence, averaged (DrQA-style)."""
+    nearest: dict[str, int] = {}
+    for m in _WORD.finditer(body):
+        stem = _stem(m.group().lower())
+        if stem in stems:
+            gap = max(span[0] - m.end(), m.start() - span[1], 0)
+            nearest[stem] = min(gap, nearest.get(stem, gap))
+    return sum(nearest.values()) / len(nearest) if nearest else 0.0
 
 
 def _is_entity(body: str, span: tuple[int, int], answer_type: str, text: str) -> bool:
     word = body[span[0] : span[1]].split()[0]
-    if re.fullmatch(_MONTH, word) or word.lower() in _common_words(text):
-        return False  # "January", or a sentence-initial ordinary word like "Thus"
+    if re.fullmatch(_MONTH, word):
+        return False
     kinds = _capitalised_contexts(text).get(word, set())
     if answer_type == "place":
         return "place" in kinds or _PLACE_CUE.search(body[: span[0]]) is not None
@@ -205,15 +235,22 @@ def _common_words(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def _capitalised_contexts(text: str) -> dict[str, set[str]]:
-    """For each capitalised word, the contexts it appears in: after "the" (a thing, like
-    "the Politburo") or after in/at/into/toward (a place, like "in Warsaw")."""
-    contexts: dict[str, set[str]] = {}
-    for m in re.finditer(r"\b[A-Z][a-zà-ÿ]+\b(?![’']s)", text):
+    """Capitalised words the text mostly uses as things ("the Politburo": after "the" in at
+    least half of their uses) or often as places ("in Warsaw": after in/at/into/toward in at
+    least a quarter). People are neither, even when "the Beria group" names one now and then."""
+    seen: dict[str, list[int]] = {}  # word → [uses, after "the", after a place preposition]
+    for m in re.finditer(r"\b[A-Z][a-zà-ÿ]+\b", text):
+        counts = seen.setdefault(m.group(), [0, 0, 0])
         before = text[max(0, m.start() - 12) : m.start()]
-        if _THING_CUE.search(before):
-            contexts.setdefault(m.group(), set()).add("thing")
-        elif _PLACE_CUE.search(before):
-            contexts.setdefault(m.group(), set()).add("place")
+        counts[0] += 1
+        counts[1] += bool(_THING_CUE.search(before))
+        counts[2] += bool(_PLACE_CUE.search(before)) and not re.match(r"[’']s\b", text[m.end() : m.end() + 2])
+    contexts: dict[str, set[str]] = {}
+    for word, (uses, after_the, after_place) in seen.items():
+        if after_the * 2 >= uses:
+            contexts.setdefault(word, set()).add("thing")
+        if after_place * 4 >= uses and after_place:
+            contexts.setdefault(word, set()).add("place")
     return contexts
 
 
