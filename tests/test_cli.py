@@ -1,0 +1,120 @@
+"""The real `qa` command, end to end, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTICLE, DOC_ID
+
+QA = [sys.executable, "-m", "qa"]
+
+
+def run(*args: str, stdin: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    return subprocess.run([*QA, *args], input=stdin, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qa: error:") and needle in lines[0], proc.stderr
+
+
+def test_ask_json_schema_and_exact_citation(index_dir: Path, corpus_dir: Path) -> None:
+    proc = run("ask", "--json", "Who replaced Litvinov?", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert {"question", "answer", "abstained", "confidence", "citations", "passages", "timings_ms"} <= set(data)
+    assert data["question"] == "Who replaced Litvinov?"
+    assert data["answer"] == "Molotov" and data["abstained"] is False
+    assert 0.0 <= data["confidence"] <= 1.0
+    text = ARTICLE.read_bytes().decode("utf-8")
+    assert data["citations"]
+    for c in data["citations"]:
+        assert set(c) == {"doc", "passage_id", "start", "end", "quote", "location"}
+        assert c["doc"] == DOC_ID and text[c["start"] : c["end"]] == c["quote"]
+    assert len(data["passages"]) == 5
+    for p in data["passages"]:
+        assert {"passage_id", "doc", "start", "end", "text", "score"} <= set(p)
+        assert text[p["start"] : p["end"]] == p["text"]
+    assert data["timings_ms"]["total"] > 0
+
+
+def test_ask_human_output(index_dir: Path, corpus_dir: Path) -> None:
+    proc = run("ask", "Who replaced Litvinov?", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert proc.returncode == 0, proc.stderr
+    first_line = proc.stdout.splitlines()[0]
+    assert first_line.strip() == "Molotov"
+    assert "section 4, paragraph 6" in proc.stdout
+    assert "Thus Litvinov’s replacement by Molotov in the spring of 1939" in proc.stdout
+
+
+def test_abstention_exits_3_and_shows_nearest_passages(index_dir: Path, corpus_dir: Path) -> None:
+    proc = run("ask", "--json", "-k", "3", "Who won the 1954 football World Cup?", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["abstained"] is True and data["answer"] is None and len(data["passages"]) == 3
+    human = run("ask", "Who won the 1954 football World Cup?", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert human.returncode == 3 and "does not say" in human.stdout
+
+
+def test_retriever_option(index_dir: Path, corpus_dir: Path) -> None:
+    for method in ("dense", "bm25"):
+        proc = run("ask", "--json", "--retriever", method, "Who replaced Litvinov?", "--corpus", str(corpus_dir), "--index", str(index_dir))
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["answer"] == "Molotov"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("ask", ""), 2, "empty"),
+        (("ask", "   "), 2, "empty"),
+        (("ask", "--bogus", "x"), 2, "No such option"),
+        (("ask", "-k", "0", "x"), 2, "--top-k"),
+        (("ask", "--retriever", "magic", "x"), 2, "--retriever"),
+        (("frobnicate",), 2, "No such command"),
+        (("ask", "x", "--corpus", "/nonexistent/corpus"), 2, "corpus directory not found"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...], code: int, needle: str) -> None:
+    assert_one_line_error(run(*args), code, needle)
+
+
+def test_no_rebuild_with_missing_index_exits_1(tmp_path: Path, corpus_dir: Path) -> None:
+    proc = run("ask", "x?", "--no-rebuild", "--corpus", str(corpus_dir), "--index", str(tmp_path / "none"))
+    assert_one_line_error(proc, 1, "qa index build")
+
+
+def test_index_build_info_and_auto_rebuild(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bears.md").write_text("# Bears\n\nMarshal Bulganin kept a tame bear named Misha.\n", encoding="utf-8")
+    index = tmp_path / "index"
+
+    info = run("index", "info", "--corpus", str(corpus), "--index", str(index))
+    assert info.returncode == 1 and "no index" in info.stderr
+
+    build = run("index", "build", "--corpus", str(corpus), "--index", str(index))
+    assert build.returncode == 0, build.stderr
+    assert "built" in build.stderr and "1 documents" in build.stderr
+    info = run("index", "info", "--json", "--corpus", str(corpus), "--index", str(index))
+    data = json.loads(info.stdout)
+    assert data["fresh"] is True and data["manifest"]["counts"]["documents"] == 1
+    assert "up to date" in run("index", "info", "--corpus", str(corpus), "--index", str(index)).stdout
+
+    # A new document makes the index stale; `ask` rebuilds it by itself and finds the new text.
+    (corpus / "cats.txt").write_text("Cats\n\nMolotov owned a cat called Vasily.\n", encoding="utf-8")
+    assert json.loads(run("index", "info", "--json", "--corpus", str(corpus), "--index", str(index)).stdout)["fresh"] is False
+    ask = run("ask", "--json", "What was the name of Molotov's cat?", "--corpus", str(corpus), "--index", str(index))
+    assert ask.returncode == 0, ask.stderr
+    data = json.loads(ask.stdout)
+    assert data["citations"][0]["doc"] == "cats" and "Vasily" in data["citations"][0]["quote"]
+    assert ask.stdout.count("\n") == 1  # stdout is exactly one JSON line: progress never leaks into it

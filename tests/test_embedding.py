@@ -1,0 +1,45 @@
+"""Embeddings: the ONNX query path reproduces sentence-transformers' own embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa.embedding import MODEL_NAME, OnnxEncoder, ensure_onnx_model, model_info, packaged_model_dir
+
+TEXTS = [
+    "Who replaced Litvinov?",
+    "Thus Litvinov’s replacement by Molotov in the spring of 1939 was approved of by both factions.",
+    "Khrushchev, Kosygin and Voznesensky",
+    "x",
+    "The Beria-Malenkov group apparently aims at two things: (1) the creation of a girdle of neutral "
+    "states extending from Finland and Scandinavia through Germany, Austria, Switzerland, and Italy "
+    "to the Near and Middle East; (2) tighter ties between the belt of satellite states. " * 8,  # > 256 tokens
+]
+
+
+def test_onnx_matches_sentence_transformers() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(packaged_model_dir()), device="cpu").encode(
+        TEXTS, normalize_embeddings=True, convert_to_numpy=True
+    )
+    ours = OnnxEncoder(ensure_onnx_model()).encode(TEXTS)
+    cosines = np.sum(reference * ours, axis=1)
+    assert ours.shape == (len(TEXTS), 384)
+    assert cosines.min() >= 0.999, cosines
+
+
+def test_vectors_are_unit_length_and_batch_independent() -> None:
+    encoder = OnnxEncoder(ensure_onnx_model())
+    together = encoder.encode(TEXTS, batch_size=2)
+    alone = np.stack([encoder.encode([t])[0] for t in TEXTS])
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_export_is_cached_and_described() -> None:
+    first = ensure_onnx_model()
+    assert ensure_onnx_model() == first
+    info = model_info(first)
+    assert info.name == MODEL_NAME and info.dim == 384 and info.max_seq_length == 256
+    assert len(info.source_sha256) == 64

