@@ -32,7 +32,7 @@ app = typer.Typer(
 index_app = typer.Typer(help="Build or inspect the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 
-stdout = Console(highlight=False, soft_wrap=False)
+stdout = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # piped text: no hard wraps
 stderr = Console(stderr=True, highlight=False)
 
 

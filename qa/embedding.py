@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +87,22 @@ def model_info(model_dir: Path) -> ModelInfo:
 def _export_onnx(model_dir: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer  # heavy: build time only
+    # The exporters narrate (deprecation and tracer warnings, "exporting..." log lines); the
+    # export is routine here, so keep them out of the user's terminal.
+    noisy = [logging.getLogger(name) for name in ("sentence_transformers", "transformers", "optimum")]
+    levels = [logger.level for logger in noisy]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in noisy:
+            logger.setLevel(logging.ERROR)
+        try:
+            from sentence_transformers import SentenceTransformer  # heavy: build time only
 
-    model = SentenceTransformer(str(model_dir), backend="onnx", device="cpu")
-    model.save_pretrained(str(model_dir))
+            model = SentenceTransformer(str(model_dir), backend="onnx", device="cpu")
+            model.save_pretrained(str(model_dir))
+        finally:
+            for logger, level in zip(noisy, levels):
+                logger.setLevel(level)
 
 
 def _source_digest(source: Path) -> str:
