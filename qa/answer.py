@@ -186,7 +186,8 @@ def extract_span(answer_type: str, question: str, sentence: ScoredSentence, text
     ]
     if not spans:
         return None
-    start, end = min(spans, key=lambda s: (_mean_distance(s, body, content_stems(question)), s[0]))
+    stems = content_stems(question)
+    start, end = min(spans, key=lambda s: (_mean_distance(s, body, stems), s[0]))
     return sentence.start + start, sentence.start + end
 
 

@@ -43,7 +43,14 @@ class Assistant:
             if not rebuild:
                 raise IndexError_(f"index is not usable ({state.reason}); run `qa index build`")
             index_store.build(corpus, location, settings, on_progress=on_progress)
-        return cls(index_store.load(location))
+        try:
+            return cls(index_store.load(location, corpus))
+        except IndexError_:
+            if not rebuild or not state.fresh:
+                raise
+        # It looked fresh but did not load (a damaged artifact): rebuild once, then load.
+        index_store.build(corpus, location, settings, on_progress=on_progress)
+        return cls(index_store.load(location, corpus))
 
     def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Answer:
         question = clean_question(question)

@@ -126,7 +126,11 @@ def corpus_fingerprint(corpus_dir: Path) -> tuple[str, list[dict[str, object]]]:
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
-    return [load_document(path, corpus_dir) for path in discover(corpus_dir)]
+    documents = [load_document(path, corpus_dir) for path in discover(corpus_dir)]
+    ids = [d.doc_id for d in documents]
+    if clash := next((i for i in ids if ids.count(i) > 1), None):
+        raise CorpusError(f"two documents would both be called {clash!r} (e.g. {clash}.txt and {clash}.md); rename one")
+    return documents
 
 
 def load_document(path: Path, corpus_dir: Path) -> Document:

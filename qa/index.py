@@ -173,7 +173,13 @@ def build(
             "build_seconds": round(time.perf_counter() - started, 3),
             "corpus": {"dir": str(corpus_dir.resolve()), "hash": corpus_hash, "files": files},
             "documents": [
-                {"doc": d.doc_id, "path": str(d.path.resolve()), "sha256": d.sha256, "chars": len(d.text), "meta": d.meta}
+                {
+                    "doc": d.doc_id,
+                    "file": d.path.relative_to(corpus_dir).as_posix(),  # relative: the repo may move
+                    "sha256": d.sha256,
+                    "chars": len(d.text),
+                    "meta": d.meta,
+                }
                 for d in documents
             ],
             "model": {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime"},
@@ -189,42 +195,59 @@ def build(
     return manifest
 
 
-def load(index_dir: Path) -> Index:
-    """Load a built index (no freshness check; see ``status``)."""
-    import bm25s
-    import faiss
-
+def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
+    """Load a built index (no freshness check; see ``status``). Document texts, for checking
+    citations, are read from ``corpus_dir`` (default: the directory the index was built from)."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexError_(f"no index at {index_dir}")
     try:
-        passages = _read_passages(index_dir / PASSAGES)
-        dense = faiss.read_index(str(index_dir / DENSE))
-        sentence_vectors = np.load(index_dir / SENTENCE_VECTORS, allow_pickle=False)
-        bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), allow_pickle=False)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise IndexError_(f"index at {index_dir} is damaged ({exc}); rebuild it with `qa index build`") from None
-    documents: dict[str, str] = {}
-    for entry in manifest["documents"]:
-        data = Path(entry["path"]).read_bytes()
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise IndexError_(f"{entry['path']} changed since the index was built; rebuild it")
-        documents[entry["doc"]] = data.decode("utf-8")
+        index = _load_artifacts(index_dir, manifest)
+    except Exception as exc:  # any unreadable or malformed artifact means: do not use it
+        raise IndexError_(
+            f"index at {index_dir} is damaged ({type(exc).__name__}: {exc}); rebuild it with `qa index build`"
+        ) from None
+    index.documents.update(_read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"])))
+    return index
+
+
+def _load_artifacts(index_dir: Path, manifest: dict[str, Any]) -> Index:
+    import bm25s
+    import faiss
+
+    passages = _read_passages(index_dir / PASSAGES)
+    dense = faiss.read_index(str(index_dir / DENSE))
+    sentence_vectors = np.load(index_dir / SENTENCE_VECTORS, allow_pickle=False)
     rows = {key: i for i, key in enumerate(_unique_sentences(passages))}
     if dense.ntotal != len(passages) or len(rows) != len(sentence_vectors):
-        raise IndexError_(f"index at {index_dir} is inconsistent; rebuild it with `qa index build`")
+        raise ValueError("artifact sizes disagree")
     return Index(
         directory=index_dir,
         manifest=manifest,
         settings=IndexSettings.from_dict(manifest["settings"]),
         passages=passages,
         dense=dense,
-        bm25=bm25,
+        bm25=bm25s.BM25.load(str(index_dir / BM25_DIR), allow_pickle=False),
         sentence_vectors=sentence_vectors,
         sentence_rows=rows,
         encoder=OnnxEncoder(Path(manifest["model"]["path"])),
-        documents=documents,
+        documents={},
     )
+
+
+def _read_documents(manifest: dict[str, Any], corpus: Path) -> dict[str, str]:
+    """The corpus files' texts, checked against the hashes the index was built from."""
+    documents: dict[str, str] = {}
+    for entry in manifest["documents"]:
+        path = corpus / entry["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IndexError_(f"cannot read {path} ({exc.strerror or exc}); is --corpus right?") from None
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise IndexError_(f"{path} changed since the index was built; rebuild it")
+        documents[entry["doc"]] = data.decode("utf-8")
+    return documents
 
 
 def tokenize_for_bm25(texts: list[str], settings: IndexSettings, return_ids: bool = True) -> Any:

@@ -118,3 +118,16 @@ def test_index_build_info_and_auto_rebuild(tmp_path: Path) -> None:
     data = json.loads(ask.stdout)
     assert data["citations"][0]["doc"] == "cats" and "Vasily" in data["citations"][0]["quote"]
     assert ask.stdout.count("\n") == 1  # stdout is exactly one JSON line: progress never leaks into it
+
+
+def test_query_path_never_imports_torch(index_dir: Path, corpus_dir: Path) -> None:
+    code = (
+        "import sys; from qa import Assistant; "
+        f"a = Assistant.load({str(corpus_dir)!r}, {str(index_dir)!r}, rebuild=False); "
+        "assert a.ask('Who replaced Litvinov?').answer == 'Molotov'; "
+        "heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules); "
+        "print(heavy)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -118,6 +118,13 @@ def test_bad_corpora_are_clear_errors(tmp_path: Path, setup, message: str) -> No
         load_corpus(tmp_path)
 
 
+def test_clashing_document_names(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("One.\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("Two.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="both be called 'notes'"):
+        load_corpus(tmp_path)
+
+
 def test_missing_corpus_directory(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="not found"):
         load_corpus(tmp_path / "nope")

@@ -45,11 +45,7 @@ def test_fresh_index_is_up_to_date(index_dir: Path, corpus_dir: Path) -> None:
 @pytest.fixture()
 def own_index(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> Path:
     target = tmp_path / "index"
-    shutil.copytree(index_dir, target)
-    # Point the copied manifest at the copied corpus, as if it had been built from it.
-    manifest = json.loads((target / "manifest.json").read_text())
-    manifest["documents"][0]["path"] = str(corpus_copy / f"{DOC_ID}.txt")
-    (target / "manifest.json").write_text(json.dumps(manifest))
+    shutil.copytree(index_dir, target)  # an index of identical content is valid for the copy
     return target
 
 
@@ -67,6 +63,27 @@ def test_changed_settings_or_format_make_the_index_stale(own_index: Path, corpus
     manifest["format_version"] = 0
     (own_index / "manifest.json").write_text(json.dumps(manifest))
     assert "format" in store.status(corpus_copy, own_index).reason
+
+
+def test_index_follows_a_moved_corpus(own_index: Path, corpus_copy: Path) -> None:
+    # The manifest names the original corpus directory; the copy has the same content.
+    assistant = Assistant.load(corpus_copy, own_index, rebuild=False)
+    assert assistant.ask("Who replaced Litvinov?").answer == "Molotov"
+
+
+@pytest.mark.parametrize("artifact", ["dense.faiss", "sentence_vectors.npy", "passages.jsonl", "bm25/vocab.index.json"])
+def test_a_damaged_artifact_is_refused_not_loaded(own_index: Path, artifact: str) -> None:
+    path = own_index / artifact
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
+    with pytest.raises(IndexError_, match="damaged"):
+        store.load(own_index)
+
+
+def test_load_rebuilds_a_damaged_index(own_index: Path, corpus_copy: Path) -> None:
+    (own_index / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexError_, match="damaged"):
+        Assistant.load(corpus_copy, own_index, rebuild=False)
+    assert Assistant.load(corpus_copy, own_index).ask("Who replaced Litvinov?").answer == "Molotov"
 
 
 def test_missing_index(tmp_path: Path, corpus_dir: Path) -> None:
