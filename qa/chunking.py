@@ -127,8 +127,9 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
             sentences, para_of = [], []
             for block in unit:
                 start = block.start
-                if block.kind == "footnote" and block.paragraph == 1:
-                    start = _FOOTNOTE_NUMBER.match(document.text, start).end()  # quote "Lenin…", not "2 Lenin…"
+                number = _FOOTNOTE_NUMBER.match(document.text, start)
+                if block.kind == "footnote" and block.paragraph == 1 and number:
+                    start = number.end()  # quote "Lenin declared…", not "2 Lenin declared…"
                 block_sentences = split_sentences(document.text, start, block.end)
                 sentences += block_sentences
                 para_of += [block.paragraph] * len(block_sentences)

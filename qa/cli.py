@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -43,10 +43,10 @@ class Retriever(str, Enum):
 
 
 CorpusOpt = Annotated[
-    Optional[Path], typer.Option("--corpus", help="Corpus directory of .txt/.md files [default: ./corpus].")
+    Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files [default: ./corpus].")
 ]
 IndexOpt = Annotated[
-    Optional[Path], typer.Option("--index", help="Index directory [default: index/default for ./corpus].")
+    Path | None, typer.Option("--index", help="Index directory [default: index/default for ./corpus].")
 ]
 
 
@@ -151,7 +151,7 @@ def _progress(always: bool = False) -> Iterator:
         TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=stderr, transient=not always,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, Any] = {}  # stage → rich TaskID
 
         def on_progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -190,8 +190,10 @@ def _report_click_error(exc: Exception) -> None:
         print(ctx.get_help())
         sys.exit(EXIT_USAGE)
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    code = exc.exit_code if isinstance(exc.exit_code, int) and exc.exit_code else EXIT_USAGE
-    _fail(f"{exc.format_message()}{hint}", code)
+    code = getattr(exc, "exit_code", EXIT_USAGE)
+    format_message = getattr(exc, "format_message", None)  # names the offending option
+    message = format_message() if callable(format_message) else str(exc)
+    _fail(f"{message}{hint}", code if isinstance(code, int) and code else EXIT_USAGE)
 
 
 def _fail(message: str, code: int) -> None:

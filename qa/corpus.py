@@ -152,7 +152,7 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
     anchors = _find_anchors(text, body, where, [number for number, _ in footnotes])
     if len(anchors) < len(footnotes):
         # Numbered trailing paragraphs that nothing calls are ordinary paragraphs.
-        blocks, where = _label_body(text, body + [span for _, spans in footnotes for span in spans])
+        blocks, where = _label_body(text, paragraphs)
         anchors, footnotes = [], []
     for number, spans in footnotes:
         for i, (start, end) in enumerate(spans, 1):

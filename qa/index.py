@@ -109,7 +109,7 @@ def pipeline_fingerprint() -> str:
 
     digest = hashlib.sha256()
     for module in (corpus, chunking):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import DOC_ID
 
 from qa import Assistant, Citation
 from qa.answer import classify, verify_citation
 from qa.assistant import clean_question
 from qa.errors import QAError, UsageError
-
-from conftest import DOC_ID
 
 
 @pytest.mark.parametrize(

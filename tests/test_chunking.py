@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DOC_ID
 
 from qa.chunking import ChunkSettings, chunk_corpus, chunk_document, split_sentences
 from qa.corpus import load_corpus
-
-from conftest import DOC_ID
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ARTICLE, DOC_ID
 
 QA = [sys.executable, "-m", "qa"]

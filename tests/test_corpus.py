@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DOC_ID
 
 from qa.corpus import corpus_fingerprint, load_corpus
 from qa.errors import CorpusError
-
-from conftest import DOC_ID
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +115,13 @@ def test_bad_corpora_are_clear_errors(tmp_path: Path, setup, message: str) -> No
     setup(tmp_path)
     with pytest.raises(CorpusError, match=message):
         load_corpus(tmp_path)
+
+
+def test_numbered_paragraphs_that_nothing_calls_are_not_footnotes(tmp_path: Path) -> None:
+    (tmp_path / "list.txt").write_text("Steps\n\nFirst we wait.\n\n1 Then we go home.\n\n2 Then we sleep.\n", encoding="utf-8")
+    [doc] = load_corpus(tmp_path)
+    assert not doc.anchors
+    assert [b.kind for b in doc.blocks] == ["title", "paragraph", "paragraph", "paragraph"]
 
 
 def test_clashing_document_names(tmp_path: Path) -> None:

@@ -7,13 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DOC_ID
 
 from qa import Assistant
 from qa import index as store
 from qa.chunking import ChunkSettings
 from qa.errors import IndexError_
-
-from conftest import DOC_ID
 
 
 def test_manifest_records_corpus_model_settings_and_checksums(index_dir: Path, corpus_dir: Path) -> None:
