@@ -36,6 +36,23 @@ stdout = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # piped te
 stderr = Console(stderr=True, highlight=False)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from qa import __version__
+
+        print(f"qa {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Ask questions about a corpus; get short answers with the exact passages that prove them."""
+
+
 class Retriever(str, Enum):
     hybrid = "hybrid"
     dense = "dense"

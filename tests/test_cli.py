@@ -87,6 +87,12 @@ def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...], code: int, need
     assert_one_line_error(run(*args), code, needle)
 
 
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == "qa 0.1.0"
+    helped = run("--help")
+    assert helped.returncode == 0 and "ask" in helped.stdout and "index" in helped.stdout
+
+
 def test_no_rebuild_with_missing_index_exits_1(tmp_path: Path, corpus_dir: Path) -> None:
     proc = run("ask", "x?", "--no-rebuild", "--corpus", str(corpus_dir), "--index", str(tmp_path / "none"))
     assert_one_line_error(proc, 1, "qa index build")
