@@ -144,7 +144,8 @@ def build(
     report("preparing model", 1, 1)
 
     sentences = _unique_sentences(passages)
-    texts = [p.text for p in passages] + [documents_by_id(documents)[doc][s:e] for doc, s, e in sentences]
+    text_of = {d.doc_id: d.text for d in documents}
+    texts = [p.text for p in passages] + [text_of[doc][start:end] for doc, start, end in sentences]
     done = 0
 
     def batch_done(n: int) -> None:
@@ -271,10 +272,6 @@ def _stemmer(language: str) -> Any:
 
         _STEMMERS[language] = Stemmer.Stemmer(language).stemWords
     return _STEMMERS[language]
-
-
-def documents_by_id(documents: list[Any]) -> dict[str, str]:
-    return {d.doc_id: d.text for d in documents}
 
 
 def _unique_sentences(passages: list[Passage]) -> list[tuple[str, int, int]]:
