@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 from qa import index as index_store
@@ -69,8 +70,7 @@ class Assistant:
         )
         timings["answer"] = _ms_since(mark)
         timings["total"] = _ms_since(started)
-        result.timings_ms.update(timings)
-        return result
+        return replace(result, timings_ms=timings)
 
 
 def clean_question(question: str) -> str:
