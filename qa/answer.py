@@ -182,12 +182,14 @@ def extract_span(answer_type: str, question: str, sentence: ScoredSentence, text
     spans = [
         s
         for s in spans
-        if not any(w in asked or any(a.startswith(w) for a in asked) for w in _words(body[s[0] : s[1]]))
+        if not any(a.startswith(w) for a in asked for w in _words(body[s[0] : s[1]]))
     ]
     if not spans:
         return None
     stems = content_stems(question)
-    start, end = min(spans, key=lambda s: (_mean_distance(s, body, stems), s[0]))
+    shared = [(_stem(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(body)]
+    shared = [(stem, start, end) for stem, start, end in shared if stem in stems]
+    start, end = min(spans, key=lambda s: (_mean_distance(s, shared), s[0]))
     return sentence.start + start, sentence.start + end
 
 
@@ -206,15 +208,14 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _mean_distance(span: tuple[int, int], body: str, stems: frozenset[str]) -> float:
-    """How close a span sits to the question's words in the sentence: for each question stem
-    the sentence contains, the distance to its nearest occurrence, averaged (DrQA-style)."""
+def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]]) -> float:
+    """How close a span sits to the question's words in the sentence (``shared``: each
+    occurrence of a question stem, with its offsets): for each stem, the distance to its nearest
+    occurrence, averaged (DrQA-style)."""
     nearest: dict[str, int] = {}
-    for m in _WORD.finditer(body):
-        stem = _stem(m.group().lower())
-        if stem in stems:
-            gap = max(span[0] - m.end(), m.start() - span[1], 0)
-            nearest[stem] = min(gap, nearest.get(stem, gap))
+    for stem, start, end in shared:
+        gap = max(span[0] - end, start - span[1], 0)
+        nearest[stem] = min(gap, nearest.get(stem, gap))
     return sum(nearest.values()) / len(nearest) if nearest else 0.0
 
 

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +208,7 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
         raise IndexError_(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {exc}); rebuild it with `qa index build`"
         ) from None
-    index.documents.update(_read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"])))
-    return index
+    return replace(index, documents=_read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"])))
 
 
 def _load_artifacts(index_dir: Path, manifest: dict[str, Any]) -> Index:
