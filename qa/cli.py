@@ -95,6 +95,61 @@ def ask(
     return EXIT_ABSTAINED if result.abstained else EXIT_OK
 
 
+@app.command("eval")
+def evaluate(
+    questions: Annotated[
+        Path | None, typer.Option("--questions", help="Questions JSONL [default: eval/questions.jsonl].")
+    ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="Write one JSON line per question/turn here.")
+    ] = None,
+    summary_json: Annotated[Path | None, typer.Option("--json", help="Write the summary JSON here.")] = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the tables as Markdown here.")] = None,
+    retriever: Annotated[
+        list[Retriever] | None, typer.Option(help="Retrieval method; repeat to compare side by side.")
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    no_rebuild: Annotated[
+        bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
+    ] = False,
+) -> int:
+    """Run a labelled eval set and report standard metrics (see README, Benchmarks)."""
+    from qa import evaluate as ev
+    from qa import report
+    from qa.assistant import Assistant
+    from qa.config import PROJECT_ROOT
+    from qa.files import write_text_atomic
+    from qa.render import answer_to_dict
+
+    questions_file = questions or PROJECT_ROOT / "eval" / "questions.jsonl"
+    items = ev.load_questions(questions_file)  # bad files fail before any loading
+    methods = [r.value for r in (retriever or [Retriever.hybrid])]
+    with _progress() as on_progress:
+        assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
+    summaries, lines = [], []
+    with _progress(always=stderr.is_terminal) as on_progress:
+        for method in methods:
+            step = (lambda done, total, m=method: on_progress(f"eval {m}", done, total)) if on_progress else None
+            result = ev.run(assistant, items, [], retriever=method, k=top_k, on_step=step)
+            summaries.append(ev.summary(result, questions_file=str(questions_file), conversations_file=None))
+            lines += [
+                json.dumps(ev.prediction_record(r, method, answer_to_dict(r.answer)), ensure_ascii=False)
+                for r in result.questions
+            ]
+    for table in report.rich_tables(summaries):
+        stdout.print(table)
+    document = {"schema_version": ev.SUMMARY_VERSION, "top_k": top_k, "runs": summaries}
+    if summary_json:
+        write_text_atomic(summary_json, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    if predictions:
+        write_text_atomic(predictions, "\n".join(lines) + "\n")
+    if markdown:
+        write_text_atomic(markdown, report.markdown(summaries))
+    return EXIT_OK
+
+
 @index_app.command("build")
 def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
     """Build (or rebuild) the index, with a progress bar."""

@@ -136,3 +136,32 @@ def test_query_path_never_imports_torch(index_dir: Path, corpus_dir: Path) -> No
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_eval_runs_a_set_with_baselines_and_writes_results(tmp_path: Path, index_dir: Path, corpus_dir: Path) -> None:
+    smoke = Path(__file__).resolve().parent.parent / "eval" / "smoke.jsonl"
+    summary, predictions, markdown = tmp_path / "s.json", tmp_path / "p.jsonl", tmp_path / "t.md"
+    proc = run(
+        "eval", "--questions", str(smoke), "--retriever", "hybrid", "--retriever", "bm25",
+        "--json", str(summary), "--predictions", str(predictions), "--markdown", str(markdown),
+        "--corpus", str(corpus_dir), "--index", str(index_dir),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "answer accuracy" in proc.stdout and "Recall@5" in proc.stdout
+    runs = json.loads(summary.read_text())["runs"]
+    assert [r["retriever"] for r in runs] == ["hybrid", "bm25"]
+    assert runs[0]["questions"]["overall"]["citations_verified"] == 1.0
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    n = sum(1 for line in smoke.read_text().splitlines() if line.strip())
+    assert len(lines) == 2 * n and {"id", "turn", "answer", "citations", "score"} <= set(lines[0])
+    assert "| metric | hybrid | bm25 |" in markdown.read_text()
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_eval_malformed_file_names_file_and_line(tmp_path: Path, index_dir: Path, corpus_dir: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "Who?", "answers": []}\n{"id": "b", "question": \n', encoding="utf-8")
+    out = tmp_path / "summary.json"
+    proc = run("eval", "--questions", str(bad), "--json", str(out), "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert_one_line_error(proc, 2, f"{bad}:2: not valid JSON")
+    assert not out.exists()
