@@ -25,7 +25,9 @@ from functools import lru_cache
 import numpy as np
 
 from qa.chunking import Passage
+from qa.corpus import Repair, apply_repairs
 from qa.errors import QAError
+from qa.names import NameMatch
 from qa.retrieval import Hit
 
 ABSTAIN_BELOW = 0.35
@@ -80,6 +82,8 @@ class Answer:
     passages: list[Hit]
     message: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answer_canonical: str | None = None  # the answer with known name variants in canonical form
+    names: tuple[NameMatch, ...] = ()  # the question's names matched to the corpus's spellings
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ def answer_question(
     sentence_vectors: np.ndarray,
     sentence_rows: dict[tuple[str, int, int], int],
     documents: dict[str, str],
+    repairs: dict[str, tuple[Repair, ...]] | None = None,
 ) -> Answer:
     answer_type = classify(question)
     sentences = rank_sentences(question, query_vector, hits, sentence_vectors, sentence_rows)
@@ -139,7 +144,11 @@ def answer_question(
     if confidence < ABSTAIN_BELOW:
         return _abstain(question, answer_type, hits, confidence)
     text = documents[source.passage.doc]
-    answer = text[span[0] : span[1]] if span else _sentence_answer(text[source.start : source.end])
+    doc_repairs = (repairs or {}).get(source.passage.doc, ())
+    if span:  # the scan's "Kagano-vich" is answered as "Kaganovich"
+        answer = apply_repairs(text, span[0], span[1], doc_repairs)
+    else:
+        answer = _sentence_answer(apply_repairs(text, source.start, source.end, doc_repairs))
     citations = [_cite(source, documents)]
     return Answer(question, answer, False, round(confidence, 3), answer_type, citations, hits)
 

@@ -12,18 +12,22 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa import index as index_store
+from qa import names
 from qa.answer import Answer, answer_question
 from qa.config import default_corpus_dir, default_index_dir
+from qa.corpus import apply_repairs
 from qa.errors import IndexError_, UsageError
 from qa.index import Index, IndexSettings, Progress
+from qa.names import NameMatcher, load_table
 from qa.retrieval import RETRIEVERS, retrieve
 
 MAX_QUESTION_CHARS = 2000
 
 
 class Assistant:
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, names: NameMatcher | None = None) -> None:
         self.index = index
+        self.names = names or NameMatcher(_search_texts(index), [])
 
     @classmethod
     def load(
@@ -44,14 +48,16 @@ class Assistant:
             if not rebuild:
                 raise IndexError_(f"index is not usable ({state.reason}); run `qa index build`")
             index_store.build(corpus, location, settings, on_progress=on_progress)
+        table = load_table(corpus)
         try:
-            return cls(index_store.load(location, corpus))
+            index = index_store.load(location, corpus)
         except IndexError_:
             if not rebuild or not state.fresh:
                 raise
-        # It looked fresh but did not load (a damaged artifact): rebuild once, then load.
-        index_store.build(corpus, location, settings, on_progress=on_progress)
-        return cls(index_store.load(location, corpus))
+            # It looked fresh but did not load (a damaged artifact): rebuild once, then load.
+            index_store.build(corpus, location, settings, on_progress=on_progress)
+            index = index_store.load(location, corpus)
+        return cls(index, NameMatcher(_search_texts(index), table))
 
     def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Answer:
         question = clean_question(question)
@@ -59,18 +65,28 @@ class Assistant:
             raise UsageError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        vector = self.index.encoder.encode([question])[0]
+        matches = self.names.match(question)  # the corpus's spelling of the names asked about
+        vector = self.index.encoder.encode([names.dense_query(question, matches)])[0]
         timings["embed"] = _ms_since(started)
         mark = time.perf_counter()
-        hits = retrieve(self.index, question, vector, k=k, method=retriever)
+        hits = retrieve(self.index, names.lexical_query(question, matches), vector, k=k, method=retriever)
         timings["retrieve"] = _ms_since(mark)
         mark = time.perf_counter()
         result = answer_question(
-            question, vector, hits, self.index.sentence_vectors, self.index.sentence_rows, self.index.documents
+            names.rewrite(question, matches),
+            vector,
+            hits,
+            self.index.sentence_vectors,
+            self.index.sentence_rows,
+            self.index.documents,
+            self.index.repairs,
         )
+        canonical = None if result.answer is None else self.names.canonical(result.answer)
         timings["answer"] = _ms_since(mark)
         timings["total"] = _ms_since(started)
-        return replace(result, timings_ms=timings)
+        return replace(
+            result, question=question, answer_canonical=canonical, names=tuple(matches), timings_ms=timings
+        )
 
 
 def clean_question(question: str) -> str:
@@ -84,6 +100,13 @@ def clean_question(question: str) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         raise UsageError(f"the question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS})")
     return text
+
+
+def _search_texts(index: Index) -> list[str]:
+    """The documents as search sees them (split words joined), for the name vocabulary."""
+    return [
+        apply_repairs(text, 0, len(text), index.repairs.get(doc, ())) for doc, text in index.documents.items()
+    ]
 
 
 def _ms_since(mark: float) -> float:

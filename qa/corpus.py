@@ -70,6 +70,16 @@ class FootnoteAnchor:
 
 
 @dataclass(frozen=True)
+class Repair:
+    """A word the scan split with a hyphen ("Kagano-vich" at ``text[start:end]``) and its joined
+    form ("Kaganovich"). Repairs feed search only; citations always quote the original text."""
+
+    start: int
+    end: int
+    joined: str
+
+
+@dataclass(frozen=True)
 class Document:
     doc_id: str
     path: Path
@@ -79,6 +89,11 @@ class Document:
     body_end: int
     blocks: tuple[Block, ...]
     anchors: tuple[FootnoteAnchor, ...] = field(default=())
+    repairs: tuple[Repair, ...] = field(default=())
+
+    def search_text(self, start: int, end: int) -> str:
+        """``text[start:end]`` with split words joined: what gets embedded and BM25-indexed."""
+        return apply_repairs(self.text, start, end, self.repairs)
 
     def anchor(self, footnote: int) -> FootnoteAnchor | None:
         return next((a for a in self.anchors if a.number == footnote), None)
@@ -167,7 +182,35 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         body_end=body_end,
         blocks=tuple(blocks),
         anchors=tuple(anchors),
+        repairs=find_repairs(text, body_end),
     )
+
+
+_SPLIT_WORD = re.compile(r"\b([A-Za-z]+)-([a-z]+)\b")
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def find_repairs(text: str, body_end: int) -> tuple[Repair, ...]:
+    """Hyphenated words whose joined form the document also uses: line-break hyphens the scan
+    kept ("Kagano-vich" beside "Kaganovich"). Real compounds ("one-party") are left alone."""
+    body = text[:body_end]
+    vocabulary = {word.lower() for word in _LETTERS.findall(body)}
+    return tuple(
+        Repair(m.start(), m.end(), m[1] + m[2])
+        for m in _SPLIT_WORD.finditer(body)
+        if (m[1] + m[2]).lower() in vocabulary
+    )
+
+
+def apply_repairs(text: str, start: int, end: int, repairs: tuple[Repair, ...] | list[Repair]) -> str:
+    """``text[start:end]`` with every repair that lies wholly inside it applied."""
+    pieces, at = [], start
+    for repair in repairs:
+        if start <= repair.start and repair.end <= end:
+            pieces += [text[at : repair.start], repair.joined]
+            at = repair.end
+    pieces.append(text[at:end])
+    return "".join(pieces)
 
 
 def _read_bytes(path: Path) -> bytes:

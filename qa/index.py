@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from qa.chunking import ChunkSettings, Passage, Sentence, chunk_corpus
-from qa.corpus import corpus_fingerprint, load_corpus
+from qa.corpus import Repair, corpus_fingerprint, load_corpus
 from qa.embedding import MODEL_NAME, OnnxEncoder, ensure_onnx_model
 from qa.errors import IndexError_
 
@@ -80,6 +80,7 @@ class Index:
     sentence_rows: dict[tuple[str, int, int], int]  # (doc, start, end) → row in sentence_vectors
     encoder: OnnxEncoder
     documents: dict[str, str]  # doc id → the corpus file's full text, for citation checks
+    repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
 
 
 def status(corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSettings()) -> Status:
@@ -144,8 +145,11 @@ def build(
     report("preparing model", 1, 1)
 
     sentences = _unique_sentences(passages)
-    text_of = {d.doc_id: d.text for d in documents}
-    texts = [p.text for p in passages] + [text_of[doc][start:end] for doc, start, end in sentences]
+    # Search sees the repaired text ("Kaganovich", not the scan's "Kagano-vich"); citations
+    # still quote the original, by offsets.
+    by_id = {d.doc_id: d for d in documents}
+    passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
+    texts = passage_texts + [by_id[doc].search_text(start, end) for doc, start, end in sentences]
     done = 0
 
     def batch_done(n: int) -> None:
@@ -166,7 +170,7 @@ def build(
         _write_passages(work / PASSAGES, passages)
         _write_dense(work / DENSE, passage_vectors)
         np.save(work / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
-        _write_bm25(work / BM25_DIR, passages, settings)
+        _write_bm25(work / BM25_DIR, passage_texts, settings)
         manifest = {
             "format_version": FORMAT_VERSION,
             "pipeline": pipeline_fingerprint(),
@@ -180,6 +184,7 @@ def build(
                     "sha256": d.sha256,
                     "chars": len(d.text),
                     "meta": d.meta,
+                    "repairs": [[r.start, r.end, r.joined] for r in d.repairs],
                 }
                 for d in documents
             ],
@@ -208,7 +213,12 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
         raise IndexError_(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {exc}); rebuild it with `qa index build`"
         ) from None
-    return replace(index, documents=_read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"])))
+    repairs = {
+        entry["doc"]: tuple(Repair(start, end, joined) for start, end, joined in entry.get("repairs", []))
+        for entry in manifest["documents"]
+    }
+    documents = _read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"]))
+    return replace(index, documents=documents, repairs=repairs)
 
 
 def _load_artifacts(index_dir: Path, manifest: dict[str, Any]) -> Index:
@@ -310,11 +320,11 @@ def _write_dense(path: Path, vectors: np.ndarray) -> None:
     faiss.write_index(index, str(path))
 
 
-def _write_bm25(path: Path, passages: list[Passage], settings: IndexSettings) -> None:
+def _write_bm25(path: Path, texts: list[str], settings: IndexSettings) -> None:
     import bm25s
 
     retriever = bm25s.BM25(method=settings.bm25_method, k1=settings.bm25_k1, b=settings.bm25_b)
-    retriever.index(tokenize_for_bm25([p.text for p in passages], settings), show_progress=False)
+    retriever.index(tokenize_for_bm25(texts, settings), show_progress=False)
     retriever.save(str(path), allow_pickle=False, show_progress=False)
 
 

@@ -22,6 +22,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "question": answer.question,
         "answer": answer.answer,
+        "answer_canonical": answer.answer_canonical,
         "abstained": answer.abstained,
         "confidence": answer.confidence,
         "answer_type": answer.answer_type,
@@ -38,6 +39,10 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
             for c in answer.citations
         ],
         "passages": [hit_to_dict(h) for h in answer.passages],
+        "names": [
+            {"asked": m.asked, "corpus": list(m.corpus), "canonical": m.canonical, "match": m.how}
+            for m in answer.names
+        ],
         "timings_ms": answer.timings_ms,
     }
 
