@@ -3,22 +3,31 @@
 No generative model ships offline here, so answers are extracted (DrQA's reader role, done with
 rules over the retriever's evidence):
 
-1. the question's expected answer type comes from its wording (who → person, when → date, ...);
-2. every sentence of the retrieved passages is scored against the question: cosine similarity of
-   the precomputed sentence vector to the question vector, plus the share of the question's
-   content words (stemmed) that the sentence contains;
-3. in the best sentences, spans of the expected type are found (capitalised names, dates,
-   places, numbers), words of the question itself are never the answer, and the span closest
-   to the words the question and sentence share wins; for why/how/what questions the answer is
-   the best sentence;
-4. ``confidence`` maps the evidence score to 0..1; below ``ABSTAIN_BELOW`` the assistant says
-   the corpus does not answer the question (``answer`` is ``None``);
-5. every citation's quote is checked against the corpus text by its offsets before it is returned.
+1. ``analyze`` reads what the question asks for: a person, date, place, number, organisation,
+   work, a list of people or places, a reason, or another thing — and its terms, weighted by
+   IDF over the corpus's sentences (a question word the corpus never uses weighs the most);
+2. every sentence of the retrieved passages is scored: cosine similarity of its precomputed
+   vector to the question, plus the IDF-weighted share of the question's terms it contains
+   (terms only in the neighbouring sentence of the same paragraph count half: "His death..."
+   follows the sentence that names him), plus a little for the passage's retrieval rank;
+3. in the best sentences, candidates of the asked-for type are found — named entities from the
+   corpus gazetteer (``qa.names``), dates, numbers, quoted terms — never the question's own
+   entities, and scored by their sentence and by their closeness to the question's words;
+   a list question gets every candidate of its type in the best sentence; a reason gets the
+   clause that states it (from "because", "in order to", ...) or the whole sentence;
+4. ``confidence`` combines the evidence score with whether the question's own names occur in
+   the evidence and whether a candidate of the asked type exists; below ``ABSTAIN_BELOW`` the
+   assistant says the corpus does not answer (``answer`` is ``None``);
+5. every citation's quote is checked against the corpus text by its offsets before it is
+   returned; when the answer's sentence lacks a name the question asked about, the sentence
+   that links them is cited too (a multi-passage answer).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,38 +36,58 @@ import numpy as np
 from qa.chunking import Passage
 from qa.corpus import Repair, apply_repairs
 from qa.errors import QAError
-from qa.names import NameMatch
+from qa.names import Entity, NameMatch
 from qa.retrieval import Hit
 
 ABSTAIN_BELOW = 0.35
-# Evidence score (0.6 · cosine + 0.4 · term coverage) mapped linearly onto confidence 0..1.
-_SUPPORT_FLOOR, _SUPPORT_CEILING = 0.25, 0.70
-_DENSE_WEIGHT, _LEXICAL_WEIGHT = 0.6, 0.4
-_SENTENCES_FOR_SPANS = 3
+# Evidence support (see ``_support``) mapped linearly onto confidence 0..1.
+_SUPPORT_FLOOR, _SUPPORT_CEILING = 0.30, 0.75
+_DENSE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 0.45, 0.5, 0.05
+_SENTENCES_FOR_SPANS = 4
+_NEIGHBOUR_CREDIT = 0.5
 
+ANSWER_TYPES = ("person", "date", "place", "number", "organisation", "work", "reason", "other")
 QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do"}
+# Words that say how to ask, not what about.
+_GENERIC = {"article", "according", "author", "mention", "mentioned", "say", "says", "said", "describe",
+            "described", "name", "named", "give", "given", "use", "used", "call", "called", "term", "word",
+            "text", "besides", "apart", "also", "first", "one", "two", "kind", "sort", "type", "exact",
+            "meissner", "exactly", "printed", "state", "states", "stated"}
+# A few verb ↔ noun pairs the stemmer keeps apart ("die" / "death").
+_RELATED = {"die": {"death", "dead"}, "death": {"die", "dead"}, "born": {"birth"}, "birth": {"born"},
+            "kill": {"death", "murder"}, "head": {"chief", "lead"}, "lead": {"leader", "head", "leadership"},
+            "leader": {"lead", "head"}, "found": {"establish"}, "begin": {"began", "start"}}
+_PERSON_NOUNS = ("person|man|woman|men|leader|leaders|official|minister|diplomat|ambassador|correspondent|agent|"
+                 "intermediary|marshal|colonel|premier|member|members|observer|representative|commissar|"
+                 "general|politician|statesman|envoy|advisor|adviser|counselor|secretary|dictator|figure|"
+                 "people|chief|head|successor|rival|deputy")
+_PLACE_NOUNS = "city|cities|country|countries|place|places|town|capital|region|regions|territory|territories|area|state|states|nation|nations|continent|frontier"
+_ORG_NOUNS = "organization|organisation|body|party|committee|council|ministry|department|office|institution|agency|conference|bureau|publisher|branch"
+_WORK_NOUNS = "book|newspaper|paper|magazine|journal|title|publication"
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _SEASON = r"(?:spring|summer|fall|autumn|winter)"
 _DATE = re.compile(
     rf"(?:the\s+)?(?:(?:early|late)\s+)?{_SEASON}\s+of\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}},\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}\b"
     rf"|(?:(?:early|late|mid-?)\s*)?{_MONTH}\s+\d{{4}}"
     rf"|(?:the\s+)?(?:early\s+|late\s+|mid-)?\d{{4}}(?:’s|'s|s)?"
+    rf"|(?:the\s+)?mid-\d0(?:’s|'s|s)"
     rf"|[Nn]ineteen[- ][a-z]+(?:-[a-z]+)?"
 )
-# A capitalised name of one or more words, with initials ("L. M. Kaganovich", "Maurice J.
-# Goldbloom") and particles ("von Schulenburg"); a possessive "’s" is left outside.
-_NAME = re.compile(
-    r"(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+(?:-[A-Za-z]+)*"
-    r"(?:\s+(?:[A-Z]\.\s?)*(?:von\s+|van\s+|de\s+)?[A-Z][a-zà-ÿ]+(?:-[A-Za-z]+)*)*"
-)
 _NUMBER = re.compile(
-    r"\b(?:\d+(?:,\d{3})*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred)\b",
+    r"\b(?:\d+(?:,\d{3})*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred|"
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)\b",
     re.IGNORECASE,
 )
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
 _WORD = re.compile(r"\w+")
-_PLACE_CUE = re.compile(r"\b(?:in|at|into|toward|towards|near)\s+$")
-_THING_CUE = re.compile(r"\bthe\s+$")
+_PLACE_CUE = re.compile(r"\b(?:in|at|into|to|toward|towards|near|from|via|through)\s+(?:the\s+)?$")
+_REASON_CUE = re.compile(
+    r"\b(?:because|since|for fear|in order to|in order that|so that|so as to|owing to|due to|thanks to|"
+    r"as a result of|on the ground|for the sake of|lest|out of|for)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,64 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Question:
+    """What a question asks for: ``kind`` (one of ``ANSWER_TYPES``), whether it wants a list,
+    its weighted terms and the named entities it mentions."""
+
+    text: str
+    kind: str
+    wants_list: bool
+    terms: dict[str, float]  # content stem → IDF weight
+    entities: tuple[str, ...]  # canonical forms of the names asked about
+    asked_words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What answering needs from the index, prepared once: sentence vectors, the corpus texts
+    and repairs, IDF weights over sentences and the gazetteer's entity finder."""
+
+    sentence_vectors: np.ndarray
+    sentence_rows: dict[tuple[str, int, int], int]
+    documents: dict[str, str]
+    repairs: dict[str, tuple[Repair, ...]]
+    idf: dict[str, float]
+    unknown_idf: float
+    entities: Callable[[str, int, int], list[Entity]]
+    neighbours: dict[tuple[str, int, int], tuple[tuple[int, int], ...]]
+
+    @classmethod
+    def build(
+        cls,
+        sentence_vectors: np.ndarray,
+        sentence_rows: dict[tuple[str, int, int], int],
+        documents: dict[str, str],
+        repairs: dict[str, tuple[Repair, ...]],
+        entities: Callable[[str, int, int], list[Entity]],
+    ) -> Reader:
+        keys = sorted(sentence_rows)
+        frequency: dict[str, int] = {}
+        for doc, start, end in keys:
+            for stem in content_stems(apply_repairs(documents[doc], start, end, repairs.get(doc, ()))):
+                frequency[stem] = frequency.get(stem, 0) + 1
+        n = max(len(keys), 1)
+        idf = {stem: math.log(1 + (n - df + 0.5) / (df + 0.5)) for stem, df in frequency.items()}
+        neighbours: dict[tuple[str, int, int], tuple[tuple[int, int], ...]] = {}
+        for i, (doc, start, end) in enumerate(keys):
+            text = documents[doc]
+            near = []
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(keys) and keys[j][0] == doc:
+                    a, b = sorted(((start, end), keys[j][1:]))
+                    if "\n\n" not in text[a[1] : b[0]].replace("\r", ""):  # same paragraph
+                        near.append(keys[j][1:])
+            neighbours[(doc, start, end)] = tuple(near)
+        return cls(
+            sentence_vectors, sentence_rows, documents, repairs, idf, math.log(1 + (n + 0.5) / 0.5), entities, neighbours
+        )
+
+
+@dataclass(frozen=True)
 class ScoredSentence:
     passage: Passage
     start: int
@@ -94,184 +181,392 @@ class ScoredSentence:
     score: float
     dense: float
     coverage: float
+    rank: int
 
 
 def classify(question: str) -> str:
-    """The answer type a question asks for: person, date, place, number, reason or other."""
+    """The answer type a question asks for (one of ``ANSWER_TYPES``)."""
+    return _kind(question)[0]
+
+
+def _kind(question: str) -> tuple[str, bool]:
+    """(answer type, wants a list), decided by the question's leading wh-word first: in "Who was
+    head when Zhdanov ...?" the "when" is not what is asked."""
     q = question.lower()
-    if re.search(r"\bhow (?:many|much)\b", q):
-        return "number"
-    if re.search(r"\b(?:when|what year|which year|what date|what month|what season|in what year)\b", q):
-        return "date"
-    if re.search(r"\bwhere\b|\b(?:what|which) (?:city|country|place|town|capital)\b", q):
-        return "place"
-    if re.search(r"\b(?:who|whom|whose)\b", q) or re.search(
-        r"\b(?:what|which) (?:person|man|woman|leader|official|minister|diplomat|ambassador|correspondent|agent|intermediary|marshal|colonel|premier)\b",
-        q,
-    ):
-        return "person"
-    if re.match(r"\s*(?:why|how)\b", q):
-        return "reason"
-    return "other"
+    lead = re.search(r"\b(who|whom|whose|when|where|why|how|what|which)\b", q)
+    word = lead.group(1) if lead else ""
+    rest = q[lead.start() :] if lead else q
+    plural = bool(
+        re.search(r"\b(?:who|whom|which|what)\s+(?:were|are)\b|\bwho made up\b|\bname the\b|\blist\b|\bjointly\b", q)
+        or re.search(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_PLURAL_NOUNS})\b", q)
+        or re.search(r"\b(?:which|what|whom|who)\s+(?:two|three|four|five)\b", q)
+    )
+    if word == "how":
+        return ("number", False) if re.match(r"how (?:many|much)\b", rest) else ("reason", False)
+    if word == "why" or re.search(r"\bwhat (?:was|is|were) the (?:reason|purpose|motive|cause)\b", q):
+        return "reason", False
+    if word == "when" or re.match(
+        r"(?:what|which) (?:year|date|month|season|day|time)\b", rest
+    ) or re.search(r"\b(?:in|on|until|by|since) (?:what|which) (?:year|date|month)\b", q):
+        return "date", False
+    if word in ("who", "whom", "whose"):
+        return "person", plural
+    if word == "where":
+        return "place", False
+    if re.match(r"(?:what|which) (?:number|percentage)\b", rest):
+        return "number", False
+    if re.match(rf"(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_WORK_NOUNS})\b", rest):
+        return "work", plural
+    if re.match(rf"(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_ORG_NOUNS})\b", rest) and not re.match(r"what (?:post|office|position)\b", rest):
+        return "organisation", plural
+    if re.match(rf"(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_PLACE_NOUNS})\b|which (?:\w+ )?(?:city|country)[’']?s\b", rest):
+        return "place", plural
+    if re.match(rf"(?:which|what)\s+(?:\w+\s+){{0,2}}(?:{_PERSON_NOUNS})\b", rest):
+        return "person", plural
+    return "other", False
 
 
-def answer_question(
-    question: str,
-    query_vector: np.ndarray,
-    hits: list[Hit],
-    sentence_vectors: np.ndarray,
-    sentence_rows: dict[tuple[str, int, int], int],
-    documents: dict[str, str],
-    repairs: dict[str, tuple[Repair, ...]] | None = None,
-) -> Answer:
-    answer_type = classify(question)
-    sentences = rank_sentences(question, query_vector, hits, sentence_vectors, sentence_rows)
-    if not sentences or not content_stems(question):
-        return _abstain(question, answer_type, hits, 0.0)
+_PLURAL_NOUNS = "members|leaders|men|countries|states|territories|cities|people|powers|enemies|nations|officials|places|regions|areas|groups|factions|figures"
+
+
+def analyze(question: str, reader: Reader) -> Question:
+    kind, plural = _kind(question)
+    stems = content_stems(question)
+    terms = {s: reader.idf.get(s, reader.unknown_idf) for s in stems}
+    entities = reader.entities(question, 0, len(question))
+    return Question(
+        text=question,
+        kind=kind,
+        wants_list=plural and kind in ("person", "place", "organisation"),
+        terms=terms,
+        entities=tuple(dict.fromkeys(e.canonical.lower() for e in entities)),
+        asked_words=frozenset(_words(question)),
+    )
+
+
+def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> Answer:
+    asked = analyze(question, reader)
+    sentences = rank_sentences(asked, query_vector, hits, reader)
+    if not sentences or not asked.terms:
+        return _abstain(question, asked.kind, hits, 0.0)
     best = sentences[0]
-    support = best.score
-    span: tuple[int, int] | None = None
-    source = best
-    if answer_type in ("person", "date", "place", "number"):
-        for candidate in sentences[:_SENTENCES_FOR_SPANS]:
-            span = extract_span(answer_type, question, candidate, documents[candidate.passage.doc])
-            if span:
-                source = candidate
-                break
-        if span is None:
-            support *= 0.75  # the evidence never states a thing of the asked-for type
-    confidence = float(np.clip((support - _SUPPORT_FLOOR) / (_SUPPORT_CEILING - _SUPPORT_FLOOR), 0.0, 1.0))
+    source, span, members = best, None, []
+    if asked.kind not in ("reason", "other"):
+        found = _best_candidate(asked, sentences[:_SENTENCES_FOR_SPANS], reader)
+        if found:
+            source, span, members = found
+    elif asked.kind == "other":
+        found = _best_candidate(asked, sentences[:2], reader, quoted_only=True)
+        if found:
+            source, span, members = found
+    confidence = _confidence(asked, source, span is not None, reader)
     if confidence < ABSTAIN_BELOW:
-        return _abstain(question, answer_type, hits, confidence)
-    text = documents[source.passage.doc]
-    doc_repairs = (repairs or {}).get(source.passage.doc, ())
-    if span:  # the scan's "Kagano-vich" is answered as "Kaganovich"
+        return _abstain(question, asked.kind, hits, confidence)
+    text = reader.documents[source.passage.doc]
+    doc_repairs = reader.repairs.get(source.passage.doc, ())
+    if members:
+        answer = _join([apply_repairs(text, s, e, doc_repairs) for s, e in members])
+    elif span:  # the scan's "Kagano-vich" is answered as "Kaganovich"
         answer = apply_repairs(text, span[0], span[1], doc_repairs)
+    elif asked.kind == "reason":
+        answer = _reason(text, source, doc_repairs)
     else:
         answer = _sentence_answer(apply_repairs(text, source.start, source.end, doc_repairs))
-    citations = [_cite(source, documents)]
-    return Answer(question, answer, False, round(confidence, 3), answer_type, citations, hits)
+    citations = [_cite(source, reader.documents)]
+    if link := _linking_sentence(asked, source, sentences, reader):
+        citations.append(_cite(link, reader.documents))
+    return Answer(question, answer, False, round(confidence, 3), asked.kind, citations, hits)
 
 
-def rank_sentences(
-    question: str,
-    query_vector: np.ndarray,
-    hits: list[Hit],
-    sentence_vectors: np.ndarray,
-    sentence_rows: dict[tuple[str, int, int], int],
-) -> list[ScoredSentence]:
-    wanted = content_stems(question)
+def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> list[ScoredSentence]:
     scored: dict[tuple[str, int, int], ScoredSentence] = {}
     for hit in hits:
         for sentence in hit.passage.sentences:
             key = (hit.passage.doc, sentence.start, sentence.end)
             if key in scored:
                 continue
-            dense = float(sentence_vectors[sentence_rows[key]] @ query_vector)
-            text = hit.passage.text[sentence.start - hit.passage.start : sentence.end - hit.passage.start]
-            coverage = len(wanted & content_stems(text)) / len(wanted) if wanted else 0.0
-            score = _DENSE_WEIGHT * dense + _LEXICAL_WEIGHT * coverage
-            scored[key] = ScoredSentence(hit.passage, sentence.start, sentence.end, score, dense, coverage)
+            dense = float(reader.sentence_vectors[reader.sentence_rows[key]] @ query_vector)
+            coverage = _coverage(asked, key, reader)
+            score = _DENSE_WEIGHT * dense + _LEXICAL_WEIGHT * coverage + _RANK_WEIGHT / hit.rank
+            scored[key] = ScoredSentence(hit.passage, sentence.start, sentence.end, score, dense, coverage, hit.rank)
     return sorted(scored.values(), key=lambda s: (-s.score, s.start))
 
 
-def extract_span(answer_type: str, question: str, sentence: ScoredSentence, text: str) -> tuple[int, int] | None:
-    """The best span of ``answer_type`` in the sentence (absolute offsets), or None."""
-    asked = set(_words(question))
+def _coverage(asked: Question, key: tuple[str, int, int], reader: Reader) -> float:
+    """IDF-weighted share of the question's terms in the sentence (half credit for a term only
+    in a neighbouring sentence of the same paragraph)."""
+    total = sum(asked.terms.values())
+    if not total:
+        return 0.0
+    doc, start, end = key
+    own = _stems_of(reader, doc, start, end)
+    near: set[str] = set()
+    for a, b in reader.neighbours.get(key, ()):
+        near |= _stems_of(reader, doc, a, b)
+    got = 0.0
+    for term, weight in asked.terms.items():
+        variants = {term} | _RELATED.get(term, set())
+        if variants & own:
+            got += weight
+        elif variants & near:
+            got += _NEIGHBOUR_CREDIT * weight
+    return got / total
+
+
+def _stems_of(reader: Reader, doc: str, start: int, end: int) -> frozenset[str]:
+    return _cached_stems(apply_repairs(reader.documents[doc], start, end, reader.repairs.get(doc, ())))
+
+
+@lru_cache(maxsize=4096)
+def _cached_stems(text: str) -> frozenset[str]:
+    return content_stems(text)
+
+
+Candidate = tuple[ScoredSentence, tuple[int, int] | None, list[tuple[int, int]]]
+# A candidate span: (the answer's offsets, where it stands in the sentence, type confidence).
+# The two differ for "the former" / "the latter", which stand for a name said earlier.
+Span = tuple[tuple[int, int], tuple[int, int], float]
+
+_CLAUSE_BREAK = re.compile(r"[;:—()]|\b(?:and|but|while|whereas|although|though)\b")
+_CONTRAST_BEFORE = re.compile(r"\b(?:like|unlike|in contrast to|rather than|instead of|except|besides|not|than)\s+(?:the\s+)?$", re.IGNORECASE)
+_FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
+
+
+def _best_candidate(
+    asked: Question, sentences: list[ScoredSentence], reader: Reader, quoted_only: bool = False
+) -> Candidate | None:
+    best: tuple[float, Candidate] | None = None
+    top = sentences[0].score if sentences else 0.0
+    for sentence in [*sentences, *_neighbour_sentences(asked, sentences[0], sentences, reader)]:
+        if sentence.score < top - 0.25:  # far weaker evidence: not worth a candidate
+            continue
+        text = reader.documents[sentence.passage.doc]
+        spans = _typed_spans(asked, sentence, text, reader, quoted_only)
+        if not spans:
+            continue
+        shared = _shared_positions(asked, text, sentence)
+        members = [answer for answer, _, weight in spans if weight >= 1.0] if asked.wants_list else []
+        members = list(dict.fromkeys(members))
+        # A list question prefers the sentence that names several of the asked-for things.
+        list_bonus = 0.08 * min(len(members) - 1, 4) if len(members) > 1 else 0.0
+        for answer, anchor, type_score in spans:
+            closeness = 1.0 / (1.0 + _mean_distance(anchor, shared) / 6.0)
+            clause = _clause_coverage(asked, text, sentence, anchor)
+            contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
+            total = (
+                sentence.score + 0.25 * closeness + 0.3 * clause + 0.2 * type_score + list_bonus - contrast
+                + _specificity(asked, text[answer[0] : answer[1]])
+            )
+            if best is None or total > best[0]:
+                best = (total, (sentence, answer, members if len(members) > 1 else []))
+    return best[1] if best else None
+
+
+def _neighbour_sentences(
+    asked: Question, top: ScoredSentence, ranked: list[ScoredSentence], reader: Reader
+) -> list[ScoredSentence]:
+    """The sentences around the best one, as candidate sources: the answer often sits next
+    door ("... a representative of the German Foreign Office. The latter, one Peter Kleist, ...")."""
+    seen = {(s.passage.doc, s.start, s.end): s for s in ranked}
+    found = []
+    for a, b in reader.neighbours.get((top.passage.doc, top.start, top.end), ()):
+        key = (top.passage.doc, a, b)
+        if key in seen and seen[key] in ranked[:_SENTENCES_FOR_SPANS]:
+            continue
+        passage = seen[key].passage if key in seen else top.passage
+        if not (passage.start <= a and b <= passage.end):
+            continue  # outside the retrieved passage: no place to cite it from
+        coverage = _coverage(asked, key, reader)
+        found.append(ScoredSentence(passage, a, b, top.score - 0.08, top.dense, coverage, top.rank))
+    return found
+
+
+def _clause_coverage(asked: Question, text: str, sentence: ScoredSentence, anchor: tuple[int, int]) -> float:
+    """IDF-weighted share of the question's terms in the clause around the candidate."""
+    total = sum(asked.terms.values())
+    if not total:
+        return 0.0
     body = text[sentence.start : sentence.end]
-    if answer_type == "date":
-        spans = [m.span() for m in _DATE.finditer(body)]
-    elif answer_type == "number":
-        spans = [m.span() for m in _NUMBER.finditer(body)]
+    at, to = anchor[0] - sentence.start, anchor[1] - sentence.start
+    breaks = [m for m in _CLAUSE_BREAK.finditer(body)]
+    left = max((m.end() for m in breaks if m.end() <= at), default=0)
+    right = min((m.start() for m in breaks if m.start() >= to), default=len(body))
+    words = body[left:at] + " " + body[to:right]
+    present = content_stems(words)
+    got = sum(w for term, w in asked.terms.items() if ({term} | _RELATED.get(term, set())) & present)
+    return got / total
+
+
+def _specificity(asked: Question, answer: str) -> float:
+    """Between equally good dates, the fuller one: "February 1920" over "1920"."""
+    if asked.kind != "date":
+        return 0.0
+    if re.search(rf"{_MONTH}\s+\d{{1,2}},", answer):
+        return 0.1
+    if re.search(rf"{_MONTH}|{_SEASON}", answer):
+        return 0.07
+    return 0.0
+
+
+def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: Reader, quoted_only: bool) -> list[Span]:
+    """Candidate answer spans of the asked type in a sentence, with a type-confidence score."""
+    start, end = sentence.start, sentence.end
+    body = text[start:end]
+    spans: list[tuple[tuple[int, int], float]] = []
+    resolved: list[Span] = []
+    if quoted_only:
+        if re.search(r"\b(?:called|quot\w*|term|phrase|word|title|name)\b", asked.text.lower()):
+            spans = [((start + m.start(1), start + m.end(1)), 1.0) for m in _QUOTED.finditer(body)]
+    elif asked.kind == "date":
+        spans = [((start + m.start(), start + m.end()), 1.0) for m in _DATE.finditer(body)]
+    elif asked.kind == "number":
+        spans = [((start + m.start(), start + m.end()), 1.0) for m in _NUMBER.finditer(body)]
+        spans = [(s, w) for s, w in spans if not re.fullmatch(r"\d{4}", text[s[0] : s[1]])]  # years are dates
     else:
-        trimmed = (_trim_name(body, m.span(), asked, _common_words(text)) for m in _NAME.finditer(body))
-        spans = [s for s in trimmed if s and _is_entity(body, s, answer_type, text)]
-    # Never answer with the question's own words ("Litvinov" for "Who replaced Litvinov?"),
-    # nor with part of one ("30" for a question about "the mid-30s").
-    spans = [
-        s
-        for s in spans
-        if not any(a.startswith(w) for a in asked for w in _words(body[s[0] : s[1]]))
-    ]
-    if not spans:
+        wanted = {"person": ("person",), "place": ("place",), "organisation": ("organisation",), "work": ("work",)}[asked.kind]
+        entities = reader.entities(text, start, end)
+        for entity in entities:
+            before = text[max(0, entity.start - 12) : entity.start]
+            if entity.type in wanted:
+                spans.append(((entity.start, entity.end), 1.0))
+            elif entity.type == "name" and asked.kind == "person" and not _PLACE_CUE.search(before):
+                spans.append(((entity.start, entity.end), 0.4))
+            elif entity.type == "name" and asked.kind == "place" and _PLACE_CUE.search(before):
+                spans.append(((entity.start, entity.end), 0.4))
+        if asked.kind == "work":
+            spans += [((start + m.start(1), start + m.end(1)), 0.8) for m in _QUOTED.finditer(body)]
+        resolved = _former_latter(body, start, [s for s, w in spans if w >= 1.0])
+    typed = [(s, s, w) for s, w in spans] + resolved
+    return [(a, p, w) for a, p, w in typed if not _is_asked(asked, text[a[0] : a[1]], reader)]
+
+
+def _former_latter(body: str, offset: int, spans: list[tuple[int, int]]) -> list[Span]:
+    """"X and Y ..., the former as A, the latter as B": each phrase stands for its name."""
+    found = []
+    for m in _FORMER_LATTER.finditer(body):
+        earlier = [s for s in spans if s[1] <= offset + m.start()]
+        if len(earlier) >= 2:
+            pair = earlier[:2] if len(earlier) == 2 else _adjacent_pair(body, offset, earlier)
+            referent = pair[0] if m.group(1) == "former" else pair[1]
+            found.append((referent, (offset + m.start(), offset + m.end()), 1.0))
+    return found
+
+
+def _adjacent_pair(body: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The first "X and Y" pair among the names before the phrase (else the first two)."""
+    for first, second in zip(spans, spans[1:]):
+        if body[first[1] - offset : second[0] - offset].strip() == "and":
+            return [first, second]
+    return spans[:2]
+
+
+def _is_asked(asked: Question, span_text: str, reader: Reader) -> bool:
+    """The question's own entity is never the answer ("Who replaced Litvinov?" ≠ "Litvinov")."""
+    words = _words(span_text)
+    if not words or all(w in asked.asked_words for w in words):
+        return True
+    canonical = {e.canonical.lower() for e in reader.entities(span_text, 0, len(span_text))}
+    if canonical & set(asked.entities):
+        return True
+    # Nor part of one: "30" for a question about "the mid-30s".
+    return any(a.startswith(w) and len(w) > 1 for a in asked.asked_words for w in words if w.isdigit())
+
+
+def _shared_positions(asked: Question, text: str, sentence: ScoredSentence) -> list[tuple[str, int, int]]:
+    found = []
+    for m in _WORD.finditer(text, sentence.start, sentence.end):
+        stem = _stem(m.group().lower())
+        for term in asked.terms:
+            if stem == term or stem in _RELATED.get(term, ()):
+                found.append((term, m.start(), m.end()))
+    return found
+
+
+def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]]) -> float:
+    """How close a span sits to the question's words (in characters / 6 ≈ words): for each
+    question term, the distance to its nearest occurrence, averaged (DrQA-style)."""
+    nearest: dict[str, int] = {}
+    for term, start, end in shared:
+        gap = max(span[0] - end, start - span[1], 0)
+        nearest[term] = min(gap, nearest.get(term, gap))
+    return (sum(nearest.values()) / len(nearest) / 6.0) if nearest else 8.0
+
+
+def _confidence(asked: Question, source: ScoredSentence, has_span: bool, reader: Reader) -> float:
+    support = 0.5 * source.dense + 0.5 * source.coverage
+    if asked.entities:
+        window = _window_text(source, reader)
+        present = sum(1 for e in asked.entities if _mentions(window, e, reader))
+        support *= 0.6 + 0.4 * present / len(asked.entities)
+    if asked.kind in ("person", "date", "place", "number", "organisation", "work") and not has_span:
+        support *= 0.8  # the evidence never states a thing of the asked-for type
+    return float(np.clip((support - _SUPPORT_FLOOR) / (_SUPPORT_CEILING - _SUPPORT_FLOOR), 0.0, 1.0))
+
+
+def _mentions(window: str, canonical: str, reader: Reader) -> bool:
+    if canonical in window.lower():
+        return True
+    # Any spelling of that entity (the window may write "Vishinsky" for canonical "Vyshinsky").
+    return any(e.canonical.lower() == canonical for e in reader.entities(window, 0, len(window)))
+
+
+def _window_text(sentence: ScoredSentence, reader: Reader) -> str:
+    doc = sentence.passage.doc
+    text = reader.documents[doc]
+    parts = [text[sentence.start : sentence.end]]
+    parts += [text[a:b] for a, b in reader.neighbours.get((doc, sentence.start, sentence.end), ())]
+    return " ".join(parts)
+
+
+def _linking_sentence(
+    asked: Question, source: ScoredSentence, sentences: list[ScoredSentence], reader: Reader
+) -> ScoredSentence | None:
+    """When the answer's sentence lacks a name the question asked about, the best other
+    sentence that has it: the second half of a two-passage answer."""
+    window = _window_text(source, reader)
+    missing = [e for e in asked.entities if not _mentions(window, e, reader)]
+    if not missing:
         return None
-    stems = content_stems(question)
-    shared = [(_stem(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(body)]
-    shared = [(stem, start, end) for stem, start, end in shared if stem in stems]
-    start, end = min(spans, key=lambda s: (_mean_distance(s, shared), s[0]))
-    return sentence.start + start, sentence.start + end
-
-
-def _trim_name(body: str, span: tuple[int, int], asked: set[str], common: frozenset[str]) -> tuple[int, int] | None:
-    """Drop leading words that are not part of the name: a sentence-initial ordinary word
-    ("After Beria") or the question's own words ("Finnish Premier Kekkonen" → "Kekkonen")."""
-    start, end = span
-    for m in re.finditer(r"\S+", body[start:end]):
-        word = m.group().lower()
-        if word not in asked and word not in common:
-            return start + m.start(), end
+    for sentence in sentences[1:6]:
+        if (sentence.start, sentence.end) == (source.start, source.end):
+            continue
+        text = reader.documents[sentence.passage.doc][sentence.start : sentence.end]
+        if any(_mentions(text, e, reader) for e in missing) and sentence.coverage >= 0.3:
+            return sentence
     return None
+
+
+def _reason(text: str, source: ScoredSentence, repairs: tuple[Repair, ...]) -> str:
+    """The clause that states the reason ("because ...", "in order to ..."), else the sentence."""
+    sentence = apply_repairs(text, source.start, source.end, repairs)
+    cue = _REASON_CUE.search(sentence)
+    if cue:
+        clause = re.split(r"[;:]|—|\.\s", sentence[cue.start() :])[0].strip(" ,.")
+        if len(clause.split()) >= 5:
+            return _sentence_answer(clause)
+    return _sentence_answer(sentence)
+
+
+def _join(items: list[str]) -> str:
+    items = list(dict.fromkeys(items))
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]]) -> float:
-    """How close a span sits to the question's words in the sentence (``shared``: each
-    occurrence of a question stem, with its offsets): for each stem, the distance to its nearest
-    occurrence, averaged (DrQA-style)."""
-    nearest: dict[str, int] = {}
-    for stem, start, end in shared:
-        gap = max(span[0] - end, start - span[1], 0)
-        nearest[stem] = min(gap, nearest.get(stem, gap))
-    return sum(nearest.values()) / len(nearest) if nearest else 0.0
-
-
-def _is_entity(body: str, span: tuple[int, int], answer_type: str, text: str) -> bool:
-    word = body[span[0] : span[1]].split()[0]
-    if re.fullmatch(_MONTH, word):
-        return False
-    kinds = _capitalised_contexts(text).get(word, set())
-    if answer_type == "place":
-        return "place" in kinds or _PLACE_CUE.search(body[: span[0]]) is not None
-    return "thing" not in kinds and "place" not in kinds  # people are not "the X" nor "in X"
-
-
-@lru_cache(maxsize=8)
-def _common_words(text: str) -> frozenset[str]:
-    """Words the text uses in lower case: a capitalised occurrence is just a sentence start."""
-    return frozenset(w for w in _WORD.findall(text) if w.islower())
-
-
-@lru_cache(maxsize=8)
-def _capitalised_contexts(text: str) -> dict[str, set[str]]:
-    """Capitalised words the text mostly uses as things ("the Politburo": after "the" in at
-    least half of their uses) or often as places ("in Warsaw": after in/at/into/toward in at
-    least a quarter). People are neither, even when "the Beria group" names one now and then."""
-    seen: dict[str, list[int]] = {}  # word → [uses, after "the", after a place preposition]
-    for m in re.finditer(r"\b[A-Z][a-zà-ÿ]+\b", text):
-        counts = seen.setdefault(m.group(), [0, 0, 0])
-        before = text[max(0, m.start() - 12) : m.start()]
-        counts[0] += 1
-        counts[1] += bool(_THING_CUE.search(before))
-        counts[2] += bool(_PLACE_CUE.search(before)) and not re.match(r"[’']s\b", text[m.end() : m.end() + 2])
-    contexts: dict[str, set[str]] = {}
-    for word, (uses, after_the, after_place) in seen.items():
-        if after_the * 2 >= uses:
-            contexts.setdefault(word, set()).add("thing")
-        if after_place * 4 >= uses and after_place:
-            contexts.setdefault(word, set()).add("place")
-    return contexts
-
-
 def content_stems(text: str) -> frozenset[str]:
     return frozenset(
-        _stem(w) for w in (w.lower() for w in _WORD.findall(text)) if w not in _stopwords() and w not in QUESTION_WORDS
+        _stem(w)
+        for w in (w.lower() for w in _WORD.findall(text))
+        if w not in _stopwords() and w not in QUESTION_WORDS and w not in _GENERIC
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 

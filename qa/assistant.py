@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qa import index as index_store
 from qa import names
-from qa.answer import Answer, answer_question
+from qa.answer import Answer, Reader, answer_question
 from qa.config import default_corpus_dir, default_index_dir
 from qa.corpus import apply_repairs
 from qa.errors import IndexError_, UsageError
@@ -28,6 +28,9 @@ class Assistant:
     def __init__(self, index: Index, names: NameMatcher | None = None) -> None:
         self.index = index
         self.names = names or NameMatcher(_search_texts(index), [])
+        self.reader = Reader.build(
+            index.sentence_vectors, index.sentence_rows, index.documents, index.repairs, self.names.entities
+        )
 
     @classmethod
     def load(
@@ -72,15 +75,7 @@ class Assistant:
         hits = retrieve(self.index, names.lexical_query(question, matches), vector, k=k, method=retriever)
         timings["retrieve"] = _ms_since(mark)
         mark = time.perf_counter()
-        result = answer_question(
-            names.rewrite(question, matches),
-            vector,
-            hits,
-            self.index.sentence_vectors,
-            self.index.sentence_rows,
-            self.index.documents,
-            self.index.repairs,
-        )
+        result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
         canonical = None if result.answer is None else self.names.canonical(result.answer)
         timings["answer"] = _ms_since(mark)
         timings["total"] = _ms_since(started)

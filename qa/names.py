@@ -33,6 +33,16 @@ _MIN_NAME_LENGTH = 4
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-’'][^\W\d_]+)*")
 _CAPITALISED = re.compile(r"^[A-Z][a-z]")
+_INITIAL = re.compile(r"[A-Z]\.")
+_SENTENCE_START = re.compile(r"(?:^|[.!?][”’\"')]?\s+|\n\s*)[“\"‘(]?$")
+_INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?)+$")
+_FIRST_NAME_BEFORE = re.compile(r"(?<!\w)([A-Z][a-z]+)\s$")
+_TITLES = frozenset(
+    "Premier Minister Marshal Colonel General Commissar Vice-Commissar President Foreign Deputy Prime "
+    "Ambassador Secretary Chairman Comrade Dr Mr Finnish Soviet German Russian".split()
+)
+# Runs of capitalised words and initials: candidate names ("L. M. Kaganovich", "Peter Kleist").
+_NAME_RUN = re.compile(r"(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+(?:\s(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+)*")
 # Applied in order to a lower-cased, accent-free word: German-style and English-style
 # transliterations of the same Russian name meet in one key.
 _KEY_RULES = [
@@ -73,6 +83,17 @@ class NameMatch:
     how: str  # "table" | "transliteration" | "fuzzy"
 
 
+@dataclass(frozen=True)
+class Entity:
+    """A named entity found in a text: ``text[start:end]``, its type (a table type such as
+    person / place / organisation / work / event, or "name" for a corpus name nobody typed)."""
+
+    start: int
+    end: int
+    type: str
+    canonical: str
+
+
 def transliteration_key(word: str) -> str:
     """A spelling-insensitive key: 'Khrushchev' and 'Khrustschev' both give 'hrushev'."""
     text = unicodedata.normalize("NFKD", word.lower())
@@ -106,16 +127,20 @@ class NameMatcher:
         corpus_text_parts = []
         for text in texts:
             corpus_text_parts.append(text)
-            for word in _WORD.findall(text):
-                for part in word.split("-"):  # "Beria-Malenkov-Khrustschev" names three people
+            for found in _WORD.finditer(text):
+                # A capitalised word that only ever starts a sentence ("Aside") is no name.
+                initial = _SENTENCE_START.search(text, max(0, found.start() - 4), found.start()) is not None
+                for part in found.group().split("-"):  # "Beria-Malenkov-Khrustschev" names three people
                     part = _strip_possessive(part)
                     if _CAPITALISED.match(part):
-                        capitalised[part] = capitalised.get(part, 0) + 1
+                        capitalised[part] = capitalised.get(part, 0) + (0 if initial and part == found.group() else 1)
                     elif part.islower():
                         lower_words.add(part)
         self._ordinary = frozenset(lower_words)
         # A name: capitalised, long enough, never written in lower case ("Soviet" is, "Molotov" not).
-        self.names = frozenset(w for w in capitalised if w.lower() not in lower_words and len(w) >= _MIN_NAME_LENGTH)
+        self.names = frozenset(
+            w for w, n in capitalised.items() if n and w.lower() not in lower_words and len(w) >= _MIN_NAME_LENGTH
+        )
         self._by_key: dict[str, list[str]] = {}
         for name in sorted(self.names, key=lambda n: -capitalised[n]):
             self._by_key.setdefault(transliteration_key(name), []).append(name)
@@ -134,6 +159,17 @@ class NameMatcher:
         self._canonical_of = {
             spelling.lower(): entry.canonical for entry in table for spelling in entry.spellings
         }
+        # The gazetteer: every spelling of every entry, typed, matched case-sensitively (a
+        # capitalised "Commentary" is the magazine, a lower-case one is not).
+        self._entry_of = {s: entry for entry in table for s in (entry.canonical, *entry.spellings)}
+        known = sorted(self._entry_of, key=len, reverse=True)
+        self._known = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, known))})(?!\w)") if known else None
+        spellings = sorted(self._canonical_of, key=len, reverse=True)
+        self._any_spelling = (
+            re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, spellings))})(?:’s|'s)?(?!\w)", re.IGNORECASE)
+            if spellings
+            else None
+        )
 
     def match(self, question: str) -> list[NameMatch]:
         matches: list[NameMatch] = []
@@ -159,10 +195,64 @@ class NameMatcher:
         return sorted(matches, key=lambda m: m.start)
 
     def canonical(self, text: str) -> str:
-        """``text`` with every listed corpus spelling replaced by its canonical form."""
-        for pattern, _, entry in self._table:
-            text = pattern.sub(lambda m, e=entry: _keep_possessive(m.group(), e.canonical), text)
-        return text
+        """``text`` with every listed spelling replaced by its canonical form (one pass, longest
+        spelling first, so a replacement is never itself rewritten)."""
+        if self._any_spelling is None:
+            return text
+        return self._any_spelling.sub(
+            lambda m: _keep_possessive(m.group(), self._canonical_of[_strip_possessive(m.group()).lower()]), text
+        )
+
+    def entities(self, text: str, start: int = 0, end: int | None = None) -> list[Entity]:
+        """The named entities in ``text[start:end]`` (absolute offsets): table entries with their
+        type, then corpus names nobody listed as "name"; a first name or initials right before a
+        listed person belong to it ("Walter Ulbricht", "L. M. Kaganovich")."""
+        end = len(text) if end is None else end
+        found: list[Entity] = []
+        if self._known is not None:
+            for m in self._known.finditer(text, start, end):
+                entry = self._entry_of[m.group()]
+                found.append(Entity(m.start(), m.end(), entry.type, entry.canonical))
+        taken = [(e.start, e.end) for e in found]
+        for m in _NAME_RUN.finditer(text, start, end):
+            words = [w for w in re.split(r"[\s-]+", m.group()) if w]
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            if all(_strip_possessive(w) in self.names or _INITIAL.fullmatch(w) for w in words) and any(
+                _strip_possessive(w) in self.names for w in words
+            ):
+                stripped = _strip_possessive(m.group())
+                found.append(Entity(m.start(), m.start() + len(stripped), "name", stripped))
+        found.sort(key=lambda e: e.start)
+        merged: list[Entity] = []
+        for entity in found:
+            if (
+                merged
+                and entity.type == "person"
+                and merged[-1].type == "name"
+                and text[merged[-1].end : entity.start] == " "
+            ):
+                first = merged.pop()
+                entity = Entity(first.start, entity.end, "person", entity.canonical)
+            if entity.type == "person":
+                entity = self._with_first_names(text, start, entity)
+            merged.append(entity)
+        return merged
+
+    def _with_first_names(self, text: str, start: int, entity: Entity) -> Entity:
+        """Extend a listed person leftwards over initials and a first name ("Walter Ulbricht",
+        "L. M. Kagano-vich"), never over a title ("Premier Kekkonen" stays "Kekkonen")."""
+        at = entity.start
+        while True:
+            if initials := _INITIALS_BEFORE.search(text, max(start, at - 12), at):
+                at = initials.start()
+            first = _FIRST_NAME_BEFORE.search(text, max(start, at - 24), at)
+            if not first or not self._is_first_name(first.group(1)):
+                return Entity(at, entity.end, entity.type, entity.canonical)
+            at = first.start()
+
+    def _is_first_name(self, word: str) -> bool:
+        return word in self.names and word not in _TITLES and word not in self._entry_of
 
     def _is_candidate(self, word: str) -> bool:
         return (
