@@ -183,9 +183,9 @@ def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
     counts = manifest["counts"]
     summary = f"{counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} sentences"
     if on_progress is not None and "up to date" in on_progress.seen:
-        stderr.print(f"{index_dir} is up to date (built by another process meanwhile): {summary}")
+        stderr.print(f"{index_dir} is up to date (built by another process meanwhile): {summary}", soft_wrap=True)
     else:
-        stderr.print(f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s")
+        stderr.print(f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s", soft_wrap=True)
     return EXIT_OK
 
 
@@ -231,11 +231,9 @@ def index_info(
     return EXIT_OK
 
 
-# Stages that are events, not work to measure: shown as a line rather than a bar.
-_NOTICES = {
-    ("waiting for another build", 0): "waiting for another build of this index to finish",
-    ("up to date", 1): "the index was built by another process meanwhile; keeping it",
-}
+# Stages that are events, not work to measure: never drawn as bars ("up to date" is told by
+# `qa index build`'s summary line).
+_EVENTS = ("waiting for another build", "up to date")
 
 
 class _ProgressBars:
@@ -248,9 +246,9 @@ class _ProgressBars:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         self.seen.add(stage)
-        if stage in {s for s, _ in _NOTICES}:
-            if notice := _NOTICES.get((stage, done)):
-                self.bar.console.print(f"qa: {notice}")
+        if stage in _EVENTS:
+            if stage == "waiting for another build" and done == 0:
+                self.bar.console.print("qa: waiting for another build of this index to finish")
             return
         if stage not in self.tasks:
             self.tasks[stage] = self.bar.add_task(stage, total=total)
