@@ -202,7 +202,7 @@ def index_info(
     corpus_dir = corpus or default_corpus_dir()
     index_dir = index or default_index_dir(corpus_dir)
     manifest = store.read_manifest(index_dir)
-    state = store.status(corpus_dir, index_dir)
+    state = store.status(corpus_dir, index_dir, verify=True)
     if as_json:
         sys.stdout.write(json.dumps({"index": str(index_dir), "fresh": state.fresh, "status": state.reason, "manifest": manifest}, ensure_ascii=False) + "\n")
         return EXIT_OK if manifest else EXIT_ERROR

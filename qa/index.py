@@ -96,7 +96,11 @@ class Index:
     repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
 
 
-def status(corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSettings()) -> Status:
+def status(
+    corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSettings(), *, verify: bool = False
+) -> Status:
+    """Whether the index is up to date for ``corpus_dir``; ``verify`` also re-hashes its artifacts
+    (``load`` always does)."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         return Status(False, f"no index at {index_dir}")
@@ -114,6 +118,11 @@ def status(corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSet
     model_dir = Path(manifest.get("model", {}).get("path", ""))
     if not (model_dir / "onnx" / "model.onnx").exists():
         return Status(False, f"exported model missing: {model_dir}")
+    if verify:
+        try:
+            _verified_artifacts(index_dir, manifest)
+        except (OSError, ValueError) as exc:
+            return Status(False, f"index is damaged ({exc})")
     return Status(True, "up to date")
 
 

@@ -113,6 +113,8 @@ def test_a_tampered_index_is_refused_with_no_rebuild(own_index: Path, corpus_cop
     vectors.write_bytes(bytes(data))
     proc = run("ask", "Who replaced Litvinov?", "--corpus", str(corpus_copy), "--index", str(own_index), "--no-rebuild")
     assert_one_line_error(proc, 1, "sentence_vectors.npy does not match its checksum")
+    info = json.loads(run("index", "info", "--json", "--corpus", str(corpus_copy), "--index", str(own_index)).stdout)
+    assert info["fresh"] is False and "sentence_vectors.npy does not match its checksum" in info["status"]
 
 
 def test_an_unwritable_index_location_is_one_line_exit_1(tmp_path: Path, corpus_dir: Path) -> None:
