@@ -16,7 +16,7 @@ from qa import names
 from qa.answer import Answer, Reader, answer_question
 from qa.config import default_corpus_dir, default_index_dir
 from qa.corpus import apply_repairs
-from qa.errors import IndexError_, UsageError
+from qa.errors import UsageError
 from qa.index import Index, IndexSettings, Progress
 from qa.names import NameMatcher, load_table
 from qa.retrieval import RETRIEVERS, retrieve
@@ -42,25 +42,12 @@ class Assistant:
         on_progress: Progress | None = None,
     ) -> Assistant:
         """Open the index of ``corpus_dir`` (default: the project's ``corpus/``), building or
-        rebuilding it first when it is missing or stale, unless ``rebuild`` is False."""
+        rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False
+        (then ``IndexError_``). Safe while other processes build the same index."""
         corpus = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         location = Path(index_dir) if index_dir else default_index_dir(corpus)
-        settings = IndexSettings()
-        state = index_store.status(corpus, location, settings)
-        if not state.fresh:
-            if not rebuild:
-                raise IndexError_(f"index is not usable ({state.reason}); run `qa index build`")
-            index_store.build(corpus, location, settings, on_progress=on_progress)
-        table = load_table(corpus)
-        try:
-            index = index_store.load(location, corpus)
-        except IndexError_:
-            if not rebuild or not state.fresh:
-                raise
-            # It looked fresh but did not load (a damaged artifact): rebuild once, then load.
-            index_store.build(corpus, location, settings, on_progress=on_progress)
-            index = index_store.load(location, corpus)
-        return cls(index, NameMatcher(_search_texts(index), table))
+        index = index_store.open_index(corpus, location, IndexSettings(), rebuild=rebuild, on_progress=on_progress)
+        return cls(index, NameMatcher(_search_texts(index), load_table(corpus)))
 
     def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Answer:
         question = clean_question(question)
@@ -88,6 +75,8 @@ def clean_question(question: str) -> str:
     """Normalise white space and drop control characters; reject what cannot be a question."""
     if not isinstance(question, str):
         raise UsageError("the question must be text")
+    if len(question) > 50 * MAX_QUESTION_CHARS:  # hopeless: say so without scanning it all
+        raise UsageError(f"the question is too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS})")
     text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in question)
     text = " ".join(text.split())
     if not text:

@@ -1,8 +1,10 @@
 """The ``qa`` command: a thin shell over the library (``qa.Assistant``, ``qa.index``).
 
 Exit codes: 0 answered (or done), 3 abstained (the corpus does not answer), 2 bad usage or
-bad input (unknown option, empty question, missing corpus), 1 any other error. Errors are one
-line on stderr, never a traceback; JSON goes to stdout, progress and errors to stderr.
+bad input (unknown option, empty or undecodable question, missing or unreadable corpus), 1 any
+other error (no usable index with --no-rebuild, index not writable), 130 interrupted. Errors
+are one line on stderr, never a traceback; JSON goes to stdout, progress and errors to stderr.
+The README's "Errors and exit codes" lists every case.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from qa.errors import QAError
+from qa.errors import QAError, UsageError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ABSTAINED = 0, 1, 2, 3
 
@@ -69,7 +71,7 @@ IndexOpt = Annotated[
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    question: Annotated[str, typer.Argument(help="The question, in quotes; - reads it from stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in README).")] = False,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
     retriever: Annotated[Retriever, typer.Option(help="Retrieval method.")] = Retriever.hybrid,
@@ -84,6 +86,9 @@ def ask(
     from qa.assistant import Assistant, clean_question
     from qa.render import answer_to_dict, answer_view
 
+    question = _read_stdin_question() if question == "-" else question
+    if any("\udc80" <= c <= "\udcff" for c in question):  # argv bytes that were not UTF-8
+        raise UsageError("the question is not valid UTF-8")
     clean_question(question)  # reject bad input before any loading
     with _progress() as on_progress:
         assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
@@ -150,9 +155,24 @@ def evaluate(
     return EXIT_OK
 
 
+def _read_stdin_question() -> str:
+    """The question piped on stdin (``qa ask -``): strict UTF-8, bounded in size."""
+    from qa.assistant import MAX_QUESTION_CHARS
+
+    limit = 200 * MAX_QUESTION_CHARS  # bytes; far beyond any question, short of a memory problem
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise UsageError(f"the question on stdin is too long (over {limit} bytes; the limit is {MAX_QUESTION_CHARS} characters)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not valid UTF-8 (byte {exc.start})") from None
+
+
 @index_app.command("build")
 def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
-    """Build (or rebuild) the index, with a progress bar."""
+    """Build (or rebuild) the index, with a progress bar. Concurrent builds of one index wait for
+    each other; one that finds the index built meanwhile keeps it."""
     from qa import index as store
     from qa.config import default_corpus_dir, default_index_dir
 
@@ -161,10 +181,11 @@ def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
     with _progress(always=True) as on_progress:
         manifest = store.build(corpus_dir, index_dir, on_progress=on_progress)
     counts = manifest["counts"]
-    stderr.print(
-        f"built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
-        f"{counts['sentences']} sentences in {manifest['build_seconds']:.1f} s"
-    )
+    summary = f"{counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} sentences"
+    if on_progress is not None and "up to date" in on_progress.seen:
+        stderr.print(f"{index_dir} is up to date (built by another process meanwhile): {summary}", soft_wrap=True)
+    else:
+        stderr.print(f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s", soft_wrap=True)
     return EXIT_OK
 
 
@@ -181,7 +202,7 @@ def index_info(
     corpus_dir = corpus or default_corpus_dir()
     index_dir = index or default_index_dir(corpus_dir)
     manifest = store.read_manifest(index_dir)
-    state = store.status(corpus_dir, index_dir)
+    state = store.status(corpus_dir, index_dir, verify=True)
     if as_json:
         sys.stdout.write(json.dumps({"index": str(index_dir), "fresh": state.fresh, "status": state.reason, "manifest": manifest}, ensure_ascii=False) + "\n")
         return EXIT_OK if manifest else EXIT_ERROR
@@ -210,9 +231,33 @@ def index_info(
     return EXIT_OK
 
 
+# Stages that are events, not work to measure: never drawn as bars ("up to date" is told by
+# `qa index build`'s summary line).
+_EVENTS = ("waiting for another build", "up to date")
+
+
+class _ProgressBars:
+    """The library's progress callback drawn as rich bars; remembers the stages it saw."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.tasks: dict[str, Any] = {}  # stage → rich TaskID
+        self.seen: set[str] = set()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.seen.add(stage)
+        if stage in _EVENTS:
+            if stage == "waiting for another build" and done == 0:
+                self.bar.console.print("qa: waiting for another build of this index to finish")
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+
 @contextmanager
-def _progress(always: bool = False) -> Iterator:
-    """A progress callback for the library: a rich bar on stderr (only on a terminal unless
+def _progress(always: bool = False) -> Iterator[_ProgressBars | None]:
+    """A progress callback for the library: rich bars on stderr (only on a terminal unless
     ``always``), so stdout stays clean JSON for scripts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -223,14 +268,7 @@ def _progress(always: bool = False) -> Iterator:
         TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=stderr, transient=not always,
     ) as bar:
-        tasks: dict[str, Any] = {}  # stage → rich TaskID
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield on_progress
+        yield _ProgressBars(bar)
 
 
 def main() -> None:

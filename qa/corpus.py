@@ -105,13 +105,16 @@ def discover(corpus_dir: Path) -> list[Path]:
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path is not a directory: {corpus_dir}")
-    files = [
-        p
-        for p in sorted(corpus_dir.rglob("*"))
-        if p.is_file()
-        and p.suffix.lower() in DOCUMENT_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-    ]
+    try:
+        files = [
+            p
+            for p in sorted(corpus_dir.rglob("*"))
+            if p.is_file()
+            and p.suffix.lower() in DOCUMENT_SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        ]
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus directory {corpus_dir}: {exc.strerror or exc}") from None
     if not files:
         raise CorpusError(f"no .txt or .md documents in corpus directory: {corpus_dir}")
     return files

@@ -8,8 +8,18 @@ Layout of an index directory (format version ``FORMAT_VERSION``)::
     sentence_vectors.npy   one vector per sentence, in passages.jsonl's sentence order
     bm25/                  bm25s's own numpy + JSON files (saved and loaded without pickle)
 
-A build writes everything into a temporary sibling directory and renames it into place, so a
-reader never sees a half-written index and a failed build leaves the previous one usable.
+Integrity and concurrency, the contract scripts rely on:
+
+* A build writes everything into a temporary sibling directory and renames it into place, so a
+  failed or killed build (even SIGKILL) leaves the previous index usable; the next build removes
+  what a killed one left behind.
+* Builds of one index directory are serialised by a file lock (``.<name>.lock`` next to it); a
+  build that had to wait and finds the index freshly built by the other one does not redo it.
+* ``load`` checks every artifact against the sha256 in the manifest before parsing it (about a
+  millisecond for the article's index) and refuses a truncated or tampered one; artifacts are
+  JSON, .npy (allow_pickle=False) and FAISS files, never pickle.
+* A reader that looks while a build swaps directories, or finds the index damaged, settles the
+  matter under the lock (``open_index``): it waits for the build, then loads, or rebuilds.
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +44,8 @@ from qa.embedding import MODEL_NAME, OnnxEncoder, ensure_onnx_model
 from qa.errors import IndexError_
 
 FORMAT_VERSION = 1
+# How long a build waits for another build of the same index before giving up.
+LOCK_TIMEOUT_SECONDS = 15 * 60
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
@@ -83,7 +96,11 @@ class Index:
     repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
 
 
-def status(corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSettings()) -> Status:
+def status(
+    corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSettings(), *, verify: bool = False
+) -> Status:
+    """Whether the index is up to date for ``corpus_dir``; ``verify`` also re-hashes its artifacts
+    (``load`` always does)."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         return Status(False, f"no index at {index_dir}")
@@ -101,6 +118,11 @@ def status(corpus_dir: Path, index_dir: Path, settings: IndexSettings = IndexSet
     model_dir = Path(manifest.get("model", {}).get("path", ""))
     if not (model_dir / "onnx" / "model.onnx").exists():
         return Status(False, f"exported model missing: {model_dir}")
+    if verify:
+        try:
+            _verified_artifacts(index_dir, manifest)
+        except (OSError, ValueError) as exc:
+            return Status(False, f"index is damaged ({exc})")
     return Status(True, "up to date")
 
 
@@ -115,11 +137,89 @@ def pipeline_fingerprint() -> str:
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    return _parse_manifest(_manifest_bytes(index_dir))
+
+
+def _manifest_bytes(index_dir: Path) -> bytes | None:
     try:
-        manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return (index_dir / MANIFEST).read_bytes()
+    except OSError:
+        return None
+
+
+def _parse_manifest(raw: bytes | None) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads(raw) if raw is not None else None
+    except ValueError:
         return None
     return manifest if isinstance(manifest, dict) else None
+
+
+@contextmanager
+def build_lock(index_dir: Path, on_progress: Progress | None = None) -> Iterator[None]:
+    """Hold the lock that serialises builds of ``index_dir`` (and lets readers wait for one).
+
+    An flock on ``.<name>.lock`` beside the index: the kernel drops it when its holder dies, so a
+    killed build never leaves a stale lock behind."""
+    from filelock import FileLock, Timeout
+
+    index_dir = index_dir.resolve()
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir.parent / f".{index_dir.name}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_progress:
+                on_progress("waiting for another build", 0, 1)
+            try:
+                lock.acquire(timeout=LOCK_TIMEOUT_SECONDS)
+            except Timeout:
+                raise IndexError_(
+                    f"another build of {index_dir} has held its lock for over {LOCK_TIMEOUT_SECONDS // 60} minutes"
+                ) from None
+            if on_progress:
+                on_progress("waiting for another build", 1, 1)
+    except OSError as exc:
+        raise IndexError_(f"cannot lock the index at {index_dir}: {exc.strerror or exc}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def open_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: IndexSettings = IndexSettings(),
+    *,
+    rebuild: bool = True,
+    on_progress: Progress | None = None,
+) -> Index:
+    """The fresh, verified index of ``corpus_dir``: loaded as is when it is up to date and intact,
+    otherwise (re)built first, unless ``rebuild`` is False (then IndexError_).
+
+    The common case takes no lock. Anything else — missing, stale, damaged, or replaced by a
+    build while we read — is decided again under the build lock, which waits for a build in
+    progress, so a reader never acts on a half-swapped index."""
+    if status(corpus_dir, index_dir, settings).fresh:
+        try:
+            return load(index_dir, corpus_dir)
+        except IndexError_:
+            pass  # damaged, or swapped under us: settle it under the lock
+    with build_lock(index_dir, on_progress):
+        _restore_interrupted_swap(index_dir.resolve())
+        state = status(corpus_dir, index_dir, settings)
+        if state.fresh:
+            try:
+                return load(index_dir, corpus_dir)
+            except IndexError_:
+                if not rebuild:
+                    raise
+        elif not rebuild:
+            raise IndexError_(f"index is not usable ({state.reason}); run `qa index build`")
+        _build_locked(corpus_dir, index_dir, settings, None, on_progress)
+        return load(index_dir, corpus_dir)
 
 
 def build(
@@ -129,7 +229,32 @@ def build(
     model_cache: Path | None = None,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Build the index for ``corpus_dir`` into ``index_dir`` (atomically) and return its manifest."""
+    """Build the index for ``corpus_dir`` into ``index_dir`` (atomically) and return its manifest.
+
+    Holds the build lock throughout. If another build held it and, meanwhile, produced an index
+    that is fresh and intact, that index is kept (stage "up to date") instead of built again."""
+    before = _manifest_bytes(index_dir)
+    with build_lock(index_dir, on_progress):
+        if _manifest_bytes(index_dir) != before and status(corpus_dir, index_dir, settings).fresh:
+            manifest = read_manifest(index_dir)
+            try:
+                if manifest is not None:
+                    _verified_artifacts(index_dir, manifest)
+                    if on_progress:
+                        on_progress("up to date", 1, 1)
+                    return manifest
+            except (OSError, ValueError):
+                pass  # damaged after all: build it
+        return _build_locked(corpus_dir, index_dir, settings, model_cache, on_progress)
+
+
+def _build_locked(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: IndexSettings,
+    model_cache: Path | None,
+    on_progress: Progress | None,
+) -> dict[str, Any]:
     report = on_progress or (lambda stage, done, total: None)
     started = time.perf_counter()
     corpus_hash, files = corpus_fingerprint(corpus_dir)
@@ -139,35 +264,39 @@ def build(
     passages = chunk_corpus(documents, settings.chunking)
     report("reading corpus", 1, 1)
 
-    report("preparing model", 0, 1)
-    model_dir = ensure_onnx_model(model_cache)
-    encoder = OnnxEncoder(model_dir)
-    report("preparing model", 1, 1)
-
-    sentences = _unique_sentences(passages)
-    # Search sees the repaired text ("Kaganovich", not the scan's "Kagano-vich"); citations
-    # still quote the original, by offsets.
-    by_id = {d.doc_id: d for d in documents}
-    passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
-    texts = passage_texts + [by_id[doc].search_text(start, end) for doc, start, end in sentences]
-    done = 0
-
-    def batch_done(n: int) -> None:
-        nonlocal done
-        done += n
-        report("embedding", done, len(texts))
-
-    report("embedding", 0, len(texts))
-    vectors = encoder.encode(texts, on_batch=batch_done)
-    passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
-
-    report("writing index", 0, 1)
     index_dir = index_dir.resolve()
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.build-", dir=index_dir.parent))
-    work.chmod(0o755)  # mkdtemp makes it private; the index is ordinary shared data
+    _remove_leftovers(index_dir)
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.build-", dir=index_dir.parent))
+        work.chmod(0o755)  # mkdtemp makes it private; the index is ordinary shared data
+    except OSError as exc:
+        raise IndexError_(f"cannot write the index at {index_dir}: {exc.strerror or exc}") from None
     try:
         _write_passages(work / PASSAGES, passages)
+
+        report("preparing model", 0, 1)
+        model_dir = ensure_onnx_model(model_cache)
+        encoder = OnnxEncoder(model_dir)
+        report("preparing model", 1, 1)
+
+        sentences = _unique_sentences(passages)
+        # Search sees the repaired text ("Kaganovich", not the scan's "Kagano-vich"); citations
+        # still quote the original, by offsets.
+        by_id = {d.doc_id: d for d in documents}
+        passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
+        texts = passage_texts + [by_id[doc].search_text(start, end) for doc, start, end in sentences]
+        done = 0
+
+        def batch_done(n: int) -> None:
+            nonlocal done
+            done += n
+            report("embedding", done, len(texts))
+
+        report("embedding", 0, len(texts))
+        vectors = encoder.encode(texts, on_batch=batch_done)
+        passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
+
+        report("writing index", 0, 1)
         _write_dense(work / DENSE, passage_vectors)
         np.save(work / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
         _write_bm25(work / BM25_DIR, passage_texts, settings)
@@ -193,8 +322,11 @@ def build(
             "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentences)},
             "artifacts": _checksums(work),
         }
+        # The manifest is written last: a directory without one is never taken for an index.
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _swap_into_place(work, index_dir)
+    except OSError as exc:
+        raise IndexError_(f"cannot write the index at {index_dir}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report("writing index", 1, 1)
@@ -202,17 +334,21 @@ def build(
 
 
 def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
-    """Load a built index (no freshness check; see ``status``). Document texts, for checking
-    citations, are read from ``corpus_dir`` (default: the directory the index was built from)."""
-    manifest = read_manifest(index_dir)
+    """Load a built index (no freshness check; see ``status`` and ``open_index``). Every artifact
+    is checked against its manifest checksum first. Document texts, for checking citations, are
+    read from ``corpus_dir`` (default: the directory the index was built from)."""
+    raw = _manifest_bytes(index_dir)
+    manifest = _parse_manifest(raw)
     if manifest is None:
         raise IndexError_(f"no index at {index_dir}")
     try:
-        index = _load_artifacts(index_dir, manifest)
-    except Exception as exc:  # any unreadable or malformed artifact means: do not use it
+        index = _load_artifacts(index_dir, manifest, _verified_artifacts(index_dir, manifest))
+    except Exception as exc:  # any unreadable, altered or malformed artifact means: do not use it
         raise IndexError_(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {exc}); rebuild it with `qa index build`"
         ) from None
+    if _manifest_bytes(index_dir) != raw:  # a build swapped directories while we read
+        raise IndexError_(f"index at {index_dir} was replaced while it was being loaded; load it again")
     repairs = {
         entry["doc"]: tuple(Repair(start, end, joined) for start, end, joined in entry.get("repairs", []))
         for entry in manifest["documents"]
@@ -221,13 +357,30 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
     return replace(index, documents=documents, repairs=repairs)
 
 
-def _load_artifacts(index_dir: Path, manifest: dict[str, Any]) -> Index:
+def _verified_artifacts(index_dir: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """Every artifact the manifest lists, read once and checked against its sha256."""
+    expected = manifest.get("artifacts")
+    if not isinstance(expected, dict) or not expected:
+        raise ValueError("the manifest lists no artifacts")
+    blobs: dict[str, bytes] = {}
+    for name, digest in expected.items():
+        data = (index_dir / name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ValueError(f"{name} does not match its checksum")
+        blobs[name] = data
+    return blobs
+
+
+def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, bytes]) -> Index:
+    import io
+
     import bm25s
     import faiss
 
-    passages = _read_passages(index_dir / PASSAGES)
-    dense = faiss.read_index(str(index_dir / DENSE))
-    sentence_vectors = np.load(index_dir / SENTENCE_VECTORS, allow_pickle=False)
+    # Parse the very bytes that were verified; bm25s reads its own directory (also verified).
+    passages = _parse_passages(blobs[PASSAGES])
+    dense = faiss.deserialize_index(np.frombuffer(blobs[DENSE], dtype=np.uint8))
+    sentence_vectors = np.load(io.BytesIO(blobs[SENTENCE_VECTORS]), allow_pickle=False)
     rows = {key: i for i, key in enumerate(_unique_sentences(passages))}
     if dense.ntotal != len(passages) or len(rows) != len(sentence_vectors):
         raise ValueError("artifact sizes disagree")
@@ -300,15 +453,14 @@ def _write_passages(path: Path, passages: list[Passage]) -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _read_passages(path: Path) -> list[Passage]:
+def _parse_passages(data: bytes) -> list[Passage]:
     passages = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            row["sentences"] = tuple(Sentence(s, e) for s, e in row["sentences"])
-            row["paragraphs"] = tuple(row["paragraphs"])
-            row["anchor"] = tuple(row["anchor"]) if row["anchor"] else None
-            passages.append(Passage(**row))
+    for line in data.decode("utf-8").splitlines():
+        row = json.loads(line)
+        row["sentences"] = tuple(Sentence(s, e) for s, e in row["sentences"])
+        row["paragraphs"] = tuple(row["paragraphs"])
+        row["anchor"] = tuple(row["anchor"]) if row["anchor"] else None
+        passages.append(Passage(**row))
     return passages
 
 
@@ -334,6 +486,24 @@ def _checksums(directory: Path) -> dict[str, str]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Delete what killed builds left beside ``index_dir`` (call with the build lock held)."""
+    _restore_interrupted_swap(index_dir)
+    for kind in ("build", "old"):
+        for leftover in index_dir.parent.glob(f".{index_dir.name}.{kind}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _restore_interrupted_swap(index_dir: Path) -> None:
+    """A build killed between its two renames leaves no index but the previous one moved aside:
+    put it back (call with the build lock held)."""
+    if index_dir.exists():
+        return
+    previous = [p for p in index_dir.parent.glob(f".{index_dir.name}.old-*") if (p / MANIFEST).is_file()]
+    if previous:
+        os.replace(max(previous, key=lambda p: p.stat().st_mtime), index_dir)
 
 
 def _swap_into_place(new: Path, target: Path) -> None:
