@@ -25,10 +25,12 @@ rules over the retriever's evidence):
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from functools import lru_cache
 
 import numpy as np
@@ -39,9 +41,7 @@ from qa.errors import QAError
 from qa.names import Entity, NameMatch
 from qa.retrieval import Hit
 
-ABSTAIN_BELOW = 0.35
-# Evidence support (see ``_support``) mapped linearly onto confidence 0..1.
-_SUPPORT_FLOOR, _SUPPORT_CEILING = 0.30, 0.75
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 _DENSE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 0.45, 0.5, 0.05
 _SENTENCES_FOR_SPANS = 4
 _NEIGHBOUR_CREDIT = 0.5
@@ -61,7 +61,7 @@ _PERSON_NOUNS = ("person|man|woman|men|leader|leaders|official|minister|diplomat
                  "intermediary|marshal|colonel|premier|member|members|observer|representative|commissar|"
                  "general|politician|statesman|envoy|advisor|adviser|counselor|secretary|dictator|figure|"
                  "people|chief|head|successor|rival|deputy")
-_PLACE_NOUNS = "city|cities|country|countries|place|places|town|capital|region|regions|territory|territories|area|state|states|nation|nations|continent|frontier"
+_PLACE_NOUNS = "venue|venues|city|cities|country|countries|place|places|town|capital|region|regions|territory|territories|area|state|states|nation|nations|continent|frontier"
 _ORG_NOUNS = "organization|organisation|body|party|committee|council|ministry|department|office|institution|agency|conference|bureau|publisher|branch"
 _WORK_NOUNS = "book|newspaper|paper|magazine|journal|title|publication"
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -113,6 +113,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     answer_canonical: str | None = None  # the answer with known name variants in canonical form
     names: tuple[NameMatch, ...] = ()  # the question's names matched to the corpus's spellings
+    features: dict[str, float] = field(default_factory=dict)  # what the confidence was computed from
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def _kind(question: str) -> tuple[str, bool]:
     ) or re.search(r"\b(?:in|on|until|by|since) (?:what|which) (?:year|date|month)\b", q):
         return "date", False
     if word in ("who", "whom", "whose"):
-        return "person", plural
+        return "person", plural or bool(re.search(r"\bmembers\b", q))
     if word == "where":
         return "place", False
     if re.match(r"(?:what|which) (?:number|percentage)\b", rest):
@@ -250,18 +251,21 @@ def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], re
     if not sentences or not asked.terms:
         return _abstain(question, asked.kind, hits, 0.0)
     best = sentences[0]
-    source, span, members = best, None, []
+    source, span, members, clause = best, None, [], best.coverage
     if asked.kind not in ("reason", "other"):
         found = _best_candidate(asked, sentences[:_SENTENCES_FOR_SPANS], reader)
+        clause = 0.0
         if found:
-            source, span, members = found
+            source, span, members, clause = found
     elif asked.kind == "other":
         found = _best_candidate(asked, sentences[:2], reader, quoted_only=True)
         if found:
-            source, span, members = found
-    confidence = _confidence(asked, source, span is not None, reader)
-    if confidence < ABSTAIN_BELOW:
-        return _abstain(question, asked.kind, hits, confidence)
+            source, span, members, clause = found
+    features = confidence_features(asked, source, span is not None, clause, sentences, reader)
+    calibration = load_calibration()
+    confidence = calibration.confidence(features)
+    if confidence < calibration.threshold:
+        return replace(_abstain(question, asked.kind, hits, confidence), features=features)
     text = reader.documents[source.passage.doc]
     doc_repairs = reader.repairs.get(source.passage.doc, ())
     if members:
@@ -275,7 +279,7 @@ def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], re
     citations = [_cite(source, reader.documents)]
     if link := _linking_sentence(asked, source, sentences, reader):
         citations.append(_cite(link, reader.documents))
-    return Answer(question, answer, False, round(confidence, 3), asked.kind, citations, hits)
+    return Answer(question, answer, False, round(confidence, 3), asked.kind, citations, hits, features=features)
 
 
 def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> list[ScoredSentence]:
@@ -322,13 +326,14 @@ def _cached_stems(text: str) -> frozenset[str]:
     return content_stems(text)
 
 
-Candidate = tuple[ScoredSentence, tuple[int, int] | None, list[tuple[int, int]]]
+Candidate = tuple[ScoredSentence, tuple[int, int] | None, list[tuple[int, int]], float]  # + clause coverage
 # A candidate span: (the answer's offsets, where it stands in the sentence, type confidence).
 # The two differ for "the former" / "the latter", which stand for a name said earlier.
 Span = tuple[tuple[int, int], tuple[int, int], float]
 
-_CLAUSE_BREAK = re.compile(r"[;:—()]|\b(?:and|but|while|whereas|although|though)\b")
+_CLAUSE_BREAK = re.compile(r"[;:—()]|\b(?:and|but|while|whereas|although|though)\b|,\s+(?=the (?:former|latter)\b)")
 _CONTRAST_BEFORE = re.compile(r"\b(?:like|unlike|in contrast to|rather than|instead of|except|besides|not|than)\s+(?:the\s+)?$", re.IGNORECASE)
+_COUNTRIES_AS_ACTORS = re.compile(r"\b(?:enem(?:y|ies)|all(?:y|ies)|powers?|opponents?|rivals?|adversar(?:y|ies))\b", re.IGNORECASE)
 _FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
 
 
@@ -337,7 +342,10 @@ def _best_candidate(
 ) -> Candidate | None:
     best: tuple[float, Candidate] | None = None
     top = sentences[0].score if sentences else 0.0
+    near = {(sentences[0].passage.doc, a, b) for a, b in reader.neighbours.get(_key(sentences[0]), ())}
     for sentence in [*sentences, *_neighbour_sentences(asked, sentences[0], sentences, reader)]:
+        if _key(sentence) in near and sentence.score < top - 0.08:  # next door to the best evidence
+            sentence = ScoredSentence(sentence.passage, sentence.start, sentence.end, top - 0.08, sentence.dense, sentence.coverage, sentence.rank)
         if sentence.score < top - 0.25:  # far weaker evidence: not worth a candidate
             continue
         text = reader.documents[sentence.passage.doc]
@@ -358,8 +366,12 @@ def _best_candidate(
                 + _specificity(asked, text[answer[0] : answer[1]])
             )
             if best is None or total > best[0]:
-                best = (total, (sentence, answer, members if len(members) > 1 else []))
+                best = (total, (sentence, answer, members if len(members) > 1 else [], clause))
     return best[1] if best else None
+
+
+def _key(sentence: ScoredSentence) -> tuple[str, int, int]:
+    return (sentence.passage.doc, sentence.start, sentence.end)
 
 
 def _neighbour_sentences(
@@ -372,12 +384,13 @@ def _neighbour_sentences(
     for a, b in reader.neighbours.get((top.passage.doc, top.start, top.end), ()):
         key = (top.passage.doc, a, b)
         if key in seen and seen[key] in ranked[:_SENTENCES_FOR_SPANS]:
-            continue
+            continue  # already a candidate source
         passage = seen[key].passage if key in seen else top.passage
         if not (passage.start <= a and b <= passage.end):
             continue  # outside the retrieved passage: no place to cite it from
+        own = seen[key].score if key in seen else 0.0
         coverage = _coverage(asked, key, reader)
-        found.append(ScoredSentence(passage, a, b, top.score - 0.08, top.dense, coverage, top.rank))
+        found.append(ScoredSentence(passage, a, b, max(own, top.score - 0.08), top.dense, coverage, top.rank))
     return found
 
 
@@ -427,8 +440,14 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
         entities = reader.entities(text, start, end)
         for entity in entities:
             before = text[max(0, entity.start - 12) : entity.start]
+            if entity.type == "title":
+                continue
             if entity.type in wanted:
                 spans.append(((entity.start, entity.end), 1.0))
+            elif entity.type == "place" and asked.kind == "organisation" and re.search(r"\bconferences?\b", asked.text, re.IGNORECASE):
+                spans.append(((entity.start, entity.end), 0.8))  # conferences go by their places: Yalta
+            elif entity.type == "place" and asked.kind == "person" and _COUNTRIES_AS_ACTORS.search(asked.text):
+                spans.append(((entity.start, entity.end), 0.9))  # "Who were the chief enemies?" → Britain
             elif entity.type == "name" and asked.kind == "person" and not _PLACE_CUE.search(before):
                 spans.append(((entity.start, entity.end), 0.4))
             elif entity.type == "name" and asked.kind == "place" and _PLACE_CUE.search(before):
@@ -448,7 +467,10 @@ def _former_latter(body: str, offset: int, spans: list[tuple[int, int]]) -> list
         if len(earlier) >= 2:
             pair = earlier[:2] if len(earlier) == 2 else _adjacent_pair(body, offset, earlier)
             referent = pair[0] if m.group(1) == "former" else pair[1]
-            found.append((referent, (offset + m.start(), offset + m.end()), 1.0))
+            # The phrase stands where its description does: up to the next comma or semicolon.
+            stop = re.search(r"[,;.]", body[m.end() :])
+            end = m.end() + (stop.start() if stop else len(body) - m.end())
+            found.append((referent, (offset + m.start(), offset + end), 1.0))
     return found
 
 
@@ -492,15 +514,78 @@ def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]]) ->
     return (sum(nearest.values()) / len(nearest) / 6.0) if nearest else 8.0
 
 
-def _confidence(asked: Question, source: ScoredSentence, has_span: bool, reader: Reader) -> float:
-    support = 0.5 * source.dense + 0.5 * source.coverage
-    if asked.entities:
-        window = _window_text(source, reader)
-        present = sum(1 for e in asked.entities if _mentions(window, e, reader))
-        support *= 0.6 + 0.4 * present / len(asked.entities)
-    if asked.kind in ("person", "date", "place", "number", "organisation", "work") and not has_span:
-        support *= 0.8  # the evidence never states a thing of the asked-for type
-    return float(np.clip((support - _SUPPORT_FLOOR) / (_SUPPORT_CEILING - _SUPPORT_FLOOR), 0.0, 1.0))
+FEATURES = (
+    "dense", "coverage", "top_dense", "entities_present", "typed_missing", "unknown_share",
+    "predicate_coverage", "clause", "open_question", "unknown_name",
+)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A logistic model over ``FEATURES`` giving P(the answer is right), fitted on the eval set
+    by ``eval/calibrate.py``; below ``threshold`` the assistant abstains."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def confidence(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+_calibration: Calibration | None = None
+
+
+def load_calibration() -> Calibration:
+    global _calibration
+    if _calibration is None:
+        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+        _calibration = Calibration(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+    return _calibration
+
+
+def set_calibration(calibration: Calibration | None) -> None:
+    """Use another calibration (``None``: the packaged one) — for fitting and experiments."""
+    global _calibration
+    _calibration = calibration
+
+
+def confidence_features(
+    asked: Question,
+    source: ScoredSentence,
+    has_span: bool,
+    clause: float,
+    sentences: list[ScoredSentence],
+    reader: Reader,
+) -> dict[str, float]:
+    """The evidence signals the calibrated confidence is computed from (all about 0..1)."""
+    total = sum(asked.terms.values()) or 1.0
+    window = _window_text(source, reader)
+    present = sum(1 for e in asked.entities if _mentions(window, e, reader))
+    entity_words = {_stem(w) for e in asked.entities for w in _words(e)}
+    predicate = {t: w for t, w in asked.terms.items() if t not in entity_words}
+    return {
+        "dense": round(source.dense, 4),
+        "coverage": round(source.coverage, 4),
+        "top_dense": round(max(s.dense for s in sentences), 4),
+        "entities_present": present / len(asked.entities) if asked.entities else 1.0,
+        "typed_missing": float(asked.kind not in ("reason", "other") and not has_span),
+        "unknown_share": round(sum(w for t, w in asked.terms.items() if t not in reader.idf) / total, 4),
+        "predicate_coverage": round(
+            _coverage(replace(asked, terms=predicate), _key(source), reader) if predicate else 0.0, 4
+        ),
+        "clause": round(clause, 4),
+        "open_question": float(asked.kind in ("reason", "other")),
+        # The question names something the corpus never mentions ("Canada", "NATO").
+        "unknown_name": float(any(_stem(w.lower()) not in reader.idf for w in _named_words(asked.text))),
+    }
+
+
+def _named_words(question: str) -> list[str]:
+    """Capitalised words inside the question (not its first word): the names it asks about."""
+    words = [m.group() for m in _WORD.finditer(question)]
+    return [w for w in words[1:] if w[:1].isupper() and w.lower() not in QUESTION_WORDS and w.lower() not in _stopwords()]
 
 
 def _mentions(window: str, canonical: str, reader: Reader) -> bool:

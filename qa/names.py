@@ -28,7 +28,7 @@ from pathlib import Path
 from qa.errors import CorpusError
 
 TABLE_FILE = "names.json"
-_FUZZY_CUTOFF = 84.0  # rapidfuzz ratio (0-100) between transliteration keys
+_FUZZY_CUTOFF = 89.0  # rapidfuzz ratio (0-100) between transliteration keys; "Australia" vs "Austria" is 87.5
 _MIN_NAME_LENGTH = 4
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-’'][^\W\d_]+)*")
@@ -39,7 +39,8 @@ _INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?)+$")
 _FIRST_NAME_BEFORE = re.compile(r"(?<!\w)([A-Z][a-z]+)\s$")
 _TITLES = frozenset(
     "Premier Minister Marshal Colonel General Commissar Vice-Commissar President Foreign Deputy Prime "
-    "Ambassador Secretary Chairman Comrade Dr Mr Finnish Soviet German Russian".split()
+    "Ambassador Secretary Chairman Comrade Dr Mr Finnish Soviet German Russian Commissar Vice Defense "
+    "Affairs Commissariat Ministry Director Counselor Ambassadress Governor Chief Secretary-General".split()
 )
 # Runs of capitalised words and initials: candidate names ("L. M. Kaganovich", "Peter Kleist").
 _NAME_RUN = re.compile(r"(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+(?:\s(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+)*")
@@ -222,7 +223,8 @@ class NameMatcher:
                 _strip_possessive(w) in self.names for w in words
             ):
                 stripped = _strip_possessive(m.group())
-                found.append(Entity(m.start(), m.start() + len(stripped), "name", stripped))
+                kind = "title" if all(w in _TITLES or _INITIAL.fullmatch(w) for w in words) else "name"
+                found.append(Entity(m.start(), m.start() + len(stripped), kind, stripped))
         found.sort(key=lambda e: e.start)
         merged: list[Entity] = []
         for entity in found:
