@@ -43,6 +43,9 @@ from qa.retrieval import Hit
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 _DENSE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 0.45, 0.5, 0.05
+# A candidate's score: its sentence's, plus closeness to the question's words, the share of the
+# question's terms in its own clause, and how sure its type is.
+_CLOSENESS_WEIGHT, _CLAUSE_WEIGHT, _TYPE_WEIGHT = 0.25, 0.3, 0.2
 _SENTENCES_FOR_SPANS = 4
 _NEIGHBOUR_CREDIT = 0.5
 
@@ -85,7 +88,7 @@ _WORD = re.compile(r"\w+")
 _PLACE_CUE = re.compile(r"\b(?:in|at|into|to|toward|towards|near|from|via|through)\s+(?:the\s+)?$")
 _REASON_CUE = re.compile(
     r"\b(?:because|since|for fear|in order to|in order that|so that|so as to|owing to|due to|thanks to|"
-    r"as a result of|on the ground|for the sake of|lest|out of|for)\b",
+    r"as a result of|on the ground|for the sake of|lest|out of fear|to prevent|to avert|to avoid)\b",
     re.IGNORECASE,
 )
 
@@ -211,7 +214,8 @@ def _kind(question: str) -> tuple[str, bool]:
     ) or re.search(r"\b(?:in|on|until|by|since) (?:what|which) (?:year|date|month)\b", q):
         return "date", False
     if word in ("who", "whom", "whose"):
-        return "person", plural or bool(re.search(r"\bmembers\b", q))
+        # "Besides Kaganovich, who belonged ...?" asks for the others, all of them.
+        return "person", plural or bool(re.search(r"\bmembers\b|^\s*besides\b[^?]*,\s*who\b", q))
     if word == "where":
         return "place", False
     if re.match(r"(?:what|which) (?:number|percentage)\b", rest):
@@ -227,7 +231,7 @@ def _kind(question: str) -> tuple[str, bool]:
     return "other", False
 
 
-_PLURAL_NOUNS = "members|leaders|men|countries|states|territories|cities|people|powers|enemies|nations|officials|places|regions|areas|groups|factions|figures"
+_PLURAL_NOUNS = "venues|members|leaders|men|countries|states|territories|cities|people|powers|enemies|nations|officials|places|regions|areas|groups|factions|figures"
 
 
 def analyze(question: str, reader: Reader) -> Question:
@@ -353,7 +357,7 @@ def _best_candidate(
         if not spans:
             continue
         shared = _shared_positions(asked, text, sentence)
-        members = [answer for answer, _, weight in spans if weight >= 1.0] if asked.wants_list else []
+        members = [answer for answer, _, weight in spans if weight >= 0.8] if asked.wants_list else []
         members = list(dict.fromkeys(members))
         # A list question prefers the sentence that names several of the asked-for things.
         list_bonus = 0.08 * min(len(members) - 1, 4) if len(members) > 1 else 0.0
@@ -362,16 +366,35 @@ def _best_candidate(
             clause = _clause_coverage(asked, text, sentence, anchor)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
             total = (
-                sentence.score + 0.25 * closeness + 0.3 * clause + 0.2 * type_score + list_bonus - contrast
+                sentence.score + _CLOSENESS_WEIGHT * closeness + _CLAUSE_WEIGHT * clause + _TYPE_WEIGHT * type_score
+                + list_bonus - contrast
                 + _specificity(asked, text[answer[0] : answer[1]])
             )
             if best is None or total > best[0]:
-                best = (total, (sentence, answer, members if len(members) > 1 else [], clause))
+                listed = _coordinated(text, members, answer) if len(members) > 1 else []
+                best = (total, (sentence, answer, listed, clause))
     return best[1] if best else None
 
 
 def _key(sentence: ScoredSentence) -> tuple[str, int, int]:
     return (sentence.passage.doc, sentence.start, sentence.end)
+
+
+_COORDINATION = re.compile(r"\s*(?:,|,?\s+and|,?\s+or)\s*")
+
+
+def _coordinated(text: str, members: list[tuple[int, int]], answer: tuple[int, int]) -> list[tuple[int, int]]:
+    """The list the answer belongs to: the run of members joined only by commas and "and"
+    ("Malenkov, Molotov, and Mikoyan"); all the sentence's members when it stands alone."""
+    ordered = sorted(set(members))
+    runs: list[list[tuple[int, int]]] = []
+    for span in ordered:
+        if runs and _COORDINATION.fullmatch(text[runs[-1][-1][1] : span[0]]):
+            runs[-1].append(span)
+        else:
+            runs.append([span])
+    run = next((r for r in runs if answer in r), [])
+    return run if len(run) > 1 else ordered
 
 
 def _neighbour_sentences(
@@ -443,11 +466,12 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
             if entity.type == "title":
                 continue
             if entity.type in wanted:
-                spans.append(((entity.start, entity.end), 1.0))
+                actors = asked.kind == "person" and _COUNTRIES_AS_ACTORS.search(asked.text)
+                spans.append(((entity.start, entity.end), 0.5 if actors else 1.0))
             elif entity.type == "place" and asked.kind == "organisation" and re.search(r"\bconferences?\b", asked.text, re.IGNORECASE):
                 spans.append(((entity.start, entity.end), 0.8))  # conferences go by their places: Yalta
             elif entity.type == "place" and asked.kind == "person" and _COUNTRIES_AS_ACTORS.search(asked.text):
-                spans.append(((entity.start, entity.end), 0.9))  # "Who were the chief enemies?" → Britain
+                spans.append(((entity.start, entity.end), 1.0))  # "Who were the chief enemies?" → Britain
             elif entity.type == "name" and asked.kind == "person" and not _PLACE_CUE.search(before):
                 spans.append(((entity.start, entity.end), 0.4))
             elif entity.type == "name" and asked.kind == "place" and _PLACE_CUE.search(before):
@@ -483,8 +507,12 @@ def _adjacent_pair(body: str, offset: int, spans: list[tuple[int, int]]) -> list
 
 
 def _is_asked(asked: Question, span_text: str, reader: Reader) -> bool:
-    """The question's own entity is never the answer ("Who replaced Litvinov?" ≠ "Litvinov")."""
+    """The question's own entity is never the answer ("Who replaced Litvinov?" ≠ "Litvinov") —
+    except in a list, for a name the question only uses inside a compound ("To whom was the
+    Beria-Malenkov line entrusted?" → "Malenkov, Molotov, and Mikoyan")."""
     words = _words(span_text)
+    if asked.wants_list and words and all(re.search(rf"\w-{re.escape(w)}\b|\b{re.escape(w)}-\w", asked.text.lower()) for w in words):
+        return False
     if not words or all(w in asked.asked_words for w in words):
         return True
     canonical = {e.canonical.lower() for e in reader.entities(span_text, 0, len(span_text))}
@@ -627,7 +655,8 @@ def _reason(text: str, source: ScoredSentence, repairs: tuple[Repair, ...]) -> s
     cue = _REASON_CUE.search(sentence)
     if cue:
         clause = re.split(r"[;:]|—|\.\s", sentence[cue.start() :])[0].strip(" ,.")
-        if len(clause.split()) >= 5:
+        # "in order to avert this": the reason is what "this" points back to — keep the sentence.
+        if len(clause.split()) >= 5 and not re.search(r"\b(?:this|that|these|those|it)$", clause):
             return _sentence_answer(clause)
     return _sentence_answer(sentence)
 
