@@ -255,17 +255,13 @@ def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], re
     if not sentences or not asked.terms:
         return _abstain(question, asked.kind, hits, 0.0)
     best = sentences[0]
-    source, span, members, clause = best, None, [], best.coverage
+    pick = Pick(best, None, [], best.coverage, best.coverage)
     if asked.kind not in ("reason", "other"):
-        found = _best_candidate(asked, sentences[:_SENTENCES_FOR_SPANS], reader)
-        clause = 0.0
-        if found:
-            source, span, members, clause = found
+        pick = _best_candidate(asked, sentences[:_SENTENCES_FOR_SPANS], reader) or Pick(best, None, [], 0.0, 0.0)
     elif asked.kind == "other":
-        found = _best_candidate(asked, sentences[:2], reader, quoted_only=True)
-        if found:
-            source, span, members, clause = found
-    features = confidence_features(asked, source, span is not None, clause, sentences, reader)
+        pick = _best_candidate(asked, sentences[:2], reader, quoted_only=True) or pick
+    source, span, members = pick.sentence, pick.span, pick.members
+    features = confidence_features(asked, pick, sentences, reader)
     calibration = load_calibration()
     confidence = calibration.confidence(features)
     if confidence < calibration.threshold:
@@ -284,6 +280,47 @@ def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], re
     if link := _linking_sentence(asked, source, sentences, reader):
         citations.append(_cite(link, reader.documents))
     return Answer(question, answer, False, round(confidence, 3), asked.kind, citations, hits, features=features)
+
+
+_DESCRIBED = re.compile(
+    r"\b(?:the|that) (?:man|leader|person|politburo member|member|marshal|official|one|organi[sz]ation)\b"
+    r"(?= (?:who|whose|whom|that|which)\b| [A-Z])|\bthat person\b",
+    re.IGNORECASE,
+)
+
+
+def description(question: str) -> str | None:
+    """The part of a two-step question that names someone by description: "the man who
+    replaced Litvinov" in "Who was the first deputy to the man who replaced Litvinov?"."""
+    found = _DESCRIBED.search(question)
+    if not found or found.start() == 0 and not question[found.end() :].strip():
+        return None
+    return question[found.start() :]
+
+
+def bridge(described: str, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> tuple[str, Citation] | None:
+    """Whom (or which organisation) a description points to, and the sentence that says so."""
+    asked = analyze(described, reader)
+    kind = "organisation" if re.search(r"organi[sz]ation", described[:20], re.IGNORECASE) else "person"
+    asked = replace(asked, kind=kind, wants_list=False)
+    sentences = rank_sentences(asked, query_vector, hits, reader)
+    pick = _best_candidate(asked, sentences[:_SENTENCES_FOR_SPANS], reader) if sentences else None
+    if pick is None or pick.span is None or pick.clause < 0.3:
+        return None
+    doc = pick.sentence.passage.doc
+    name = apply_repairs(reader.documents[doc], pick.span[0], pick.span[1], reader.repairs.get(doc, ()))
+    return name, _cite(pick.sentence, reader.documents)
+
+
+def resolve_description(question: str, described: str, name: str, evidence: str) -> str:
+    """The question with its description replaced by the name it points to; words of the
+    description that the bridging evidence does not use are kept ("... later sent as
+    ambassador"), since they may belong to the question's own clause."""
+    used = content_stems(evidence)
+    kept = [w for w in re.findall(r"[\w’'-]+|[?]", described) if w == "?" or _stem(w.lower()) not in used]
+    words = [w for w in kept[2:]] if len(kept) > 2 else kept  # drop "the man" / "the leader"
+    remainder = " ".join(w for w in words if w.lower() not in ("who", "whose", "whom", "that", "which"))
+    return f"{question[: len(question) - len(described)]}{name} {remainder}".replace(" ?", "?").strip()
 
 
 def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> list[ScoredSentence]:
@@ -330,7 +367,16 @@ def _cached_stems(text: str) -> frozenset[str]:
     return content_stems(text)
 
 
-Candidate = tuple[ScoredSentence, tuple[int, int] | None, list[tuple[int, int]], float]  # + clause coverage
+@dataclass(frozen=True)
+class Pick:
+    """The chosen answer span, its sentence, the list it belongs to (for list questions), and
+    the share of the question's terms (all of them / the non-name ones) in its clause."""
+
+    sentence: ScoredSentence
+    span: tuple[int, int] | None
+    members: list[tuple[int, int]]
+    clause: float
+    predicate_clause: float
 # A candidate span: (the answer's offsets, where it stands in the sentence, type confidence).
 # The two differ for "the former" / "the latter", which stand for a name said earlier.
 Span = tuple[tuple[int, int], tuple[int, int], float]
@@ -343,8 +389,8 @@ _FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
 
 def _best_candidate(
     asked: Question, sentences: list[ScoredSentence], reader: Reader, quoted_only: bool = False
-) -> Candidate | None:
-    best: tuple[float, Candidate] | None = None
+) -> Pick | None:
+    best: tuple[float, Pick] | None = None
     top = sentences[0].score if sentences else 0.0
     near = {(sentences[0].passage.doc, a, b) for a, b in reader.neighbours.get(_key(sentences[0]), ())}
     for sentence in [*sentences, *_neighbour_sentences(asked, sentences[0], sentences, reader)]:
@@ -363,7 +409,7 @@ def _best_candidate(
         list_bonus = 0.08 * min(len(members) - 1, 4) if len(members) > 1 else 0.0
         for answer, anchor, type_score in spans:
             closeness = 1.0 / (1.0 + _mean_distance(anchor, shared) / 6.0)
-            clause = _clause_coverage(asked, text, sentence, anchor)
+            clause = _clause_coverage(asked.terms, text, sentence, anchor)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
             total = (
                 sentence.score + _CLOSENESS_WEIGHT * closeness + _CLAUSE_WEIGHT * clause + _TYPE_WEIGHT * type_score
@@ -372,7 +418,8 @@ def _best_candidate(
             )
             if best is None or total > best[0]:
                 listed = _coordinated(text, members, answer) if len(members) > 1 else []
-                best = (total, (sentence, answer, listed, clause))
+                predicate = _clause_coverage(_predicate_terms(asked), text, sentence, anchor)
+                best = (total, Pick(sentence, answer, listed, clause, predicate))
     return best[1] if best else None
 
 
@@ -417,9 +464,15 @@ def _neighbour_sentences(
     return found
 
 
-def _clause_coverage(asked: Question, text: str, sentence: ScoredSentence, anchor: tuple[int, int]) -> float:
-    """IDF-weighted share of the question's terms in the clause around the candidate."""
-    total = sum(asked.terms.values())
+def _predicate_terms(asked: Question) -> dict[str, float]:
+    """The question's terms that are not part of the names it mentions: what it says of them."""
+    entity_words = {_stem(w) for e in asked.entities for w in _words(e)}
+    return {t: w for t, w in asked.terms.items() if t not in entity_words}
+
+
+def _clause_coverage(terms: dict[str, float], text: str, sentence: ScoredSentence, anchor: tuple[int, int]) -> float:
+    """IDF-weighted share of ``terms`` in the clause around the candidate."""
+    total = sum(terms.values())
     if not total:
         return 0.0
     body = text[sentence.start : sentence.end]
@@ -429,7 +482,7 @@ def _clause_coverage(asked: Question, text: str, sentence: ScoredSentence, ancho
     right = min((m.start() for m in breaks if m.start() >= to), default=len(body))
     words = body[left:at] + " " + body[to:right]
     present = content_stems(words)
-    got = sum(w for term, w in asked.terms.items() if ({term} | _RELATED.get(term, set())) & present)
+    got = sum(w for term, w in terms.items() if ({term} | _RELATED.get(term, set())) & present)
     return got / total
 
 
@@ -544,7 +597,7 @@ def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]]) ->
 
 FEATURES = (
     "dense", "coverage", "top_dense", "entities_present", "typed_missing", "unknown_share",
-    "predicate_coverage", "clause", "open_question", "unknown_name",
+    "predicate_coverage", "clause", "open_question", "unknown_name", "predicate_clause", "names_present",
 )
 
 
@@ -579,20 +632,15 @@ def set_calibration(calibration: Calibration | None) -> None:
     _calibration = calibration
 
 
-def confidence_features(
-    asked: Question,
-    source: ScoredSentence,
-    has_span: bool,
-    clause: float,
-    sentences: list[ScoredSentence],
-    reader: Reader,
-) -> dict[str, float]:
+def confidence_features(asked: Question, pick: Pick, sentences: list[ScoredSentence], reader: Reader) -> dict[str, float]:
     """The evidence signals the calibrated confidence is computed from (all about 0..1)."""
+    source, has_span, clause = pick.sentence, pick.span is not None, pick.clause
     total = sum(asked.terms.values()) or 1.0
     window = _window_text(source, reader)
     present = sum(1 for e in asked.entities if _mentions(window, e, reader))
-    entity_words = {_stem(w) for e in asked.entities for w in _words(e)}
-    predicate = {t: w for t, w in asked.terms.items() if t not in entity_words}
+    predicate = _predicate_terms(asked)
+    named = _named_words(asked.text)
+    window_stems = content_stems(window)
     return {
         "dense": round(source.dense, 4),
         "coverage": round(source.coverage, 4),
@@ -606,7 +654,9 @@ def confidence_features(
         "clause": round(clause, 4),
         "open_question": float(asked.kind in ("reason", "other")),
         # The question names something the corpus never mentions ("Canada", "NATO").
-        "unknown_name": float(any(_stem(w.lower()) not in reader.idf for w in _named_words(asked.text))),
+        "unknown_name": float(any(_stem(w.lower()) not in reader.idf for w in named)),
+        "predicate_clause": round(pick.predicate_clause, 4),
+        "names_present": sum(_stem(w.lower()) in window_stems for w in named) / len(named) if named else 1.0,
     }
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from qa import index as index_store
 from qa import names
-from qa.answer import Answer, Reader, answer_question
+from qa.answer import Answer, Reader, answer_question, bridge, resolve_description
+from qa.answer import description as reader_description
 from qa.config import default_corpus_dir, default_index_dir
 from qa.corpus import apply_repairs
 from qa.errors import UsageError
@@ -63,12 +64,41 @@ class Assistant:
         timings["retrieve"] = _ms_since(mark)
         mark = time.perf_counter()
         result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
+        if described := reader_description(question):
+            second = self._two_steps(question, described, matches, k, retriever)
+            if second is not None and _evidence(second) >= _evidence(result):
+                result = second
         canonical = None if result.answer is None else self.names.canonical(result.answer)
         timings["answer"] = _ms_since(mark)
         timings["total"] = _ms_since(started)
         return replace(
             result, question=question, answer_canonical=canonical, names=tuple(matches), timings_ms=timings
         )
+
+
+    def _two_steps(
+        self, question: str, described: str, matches: list[names.NameMatch], k: int, retriever: str
+    ) -> Answer | None:
+        """A question that names someone by description: find whom it describes first, then
+        ask about them; both sentences are cited (a multi-passage answer)."""
+        vector = self.index.encoder.encode([names.dense_query(described, matches)])[0]
+        hits = retrieve(self.index, names.lexical_query(described, matches), vector, k=k, method=retriever)
+        found = bridge(names.rewrite(described, matches), vector, hits, self.reader)
+        if found is None:
+            return None
+        name, link = found
+        second = resolve_description(names.rewrite(question, matches), names.rewrite(described, matches), name, link.quote)
+        vector = self.index.encoder.encode([second])[0]
+        hits = retrieve(self.index, second, vector, k=k, method=retriever)
+        result = answer_question(second, vector, hits, self.reader)
+        if result.abstained or any(c.start == link.start and c.doc == link.doc for c in result.citations):
+            return result
+        return replace(result, citations=[*result.citations, link])
+
+
+def _evidence(answer: Answer) -> float:
+    """How well an answer's own evidence covers its question (uncalibrated, for comparing two)."""
+    return answer.features.get("coverage", 0.0) + answer.features.get("clause", 0.0)
 
 
 def clean_question(question: str) -> str:
