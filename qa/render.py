@@ -12,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from qa.answer import Answer
+from qa.conversation import Turn
 from qa.retrieval import Hit
 
 SCHEMA_VERSION = 1
@@ -45,6 +46,13 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         ],
         "timings_ms": answer.timings_ms,
     }
+
+
+def turn_to_dict(turn: Turn) -> dict[str, Any]:
+    """One conversation turn: the ``answer_to_dict`` object ("question" is the question as
+    asked) plus "turn" (1-based, restarting with each conversation) and "standalone_question"
+    (what was searched after follow-up resolution)."""
+    return {**answer_to_dict(turn.answer), "turn": turn.number, "standalone_question": turn.standalone_question}
 
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:

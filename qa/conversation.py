@@ -1,0 +1,75 @@
+"""Conversations: follow-up questions answered in the context of the previous turns.
+
+``Conversation(assistant).ask(question)`` rewrites the question into a standalone one with
+``qa.followup.resolve`` (pronouns, "that pact", "And Beria?" — rules, no generative model),
+asks the assistant that, and records the turn. The library never prints; ``qa.chat`` is the
+terminal on top of this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from qa.answer import Answer
+from qa.assistant import clean_question
+from qa.followup import Exchange, Lexicon, resolve
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+
+
+@dataclass(frozen=True)
+class Turn:
+    number: int  # 1-based, restarting after reset()
+    question: str  # as asked (white space normalised)
+    standalone_question: str  # what was actually searched; equal to question when self-contained
+    answer: Answer  # its .question is the question as asked
+
+
+class Conversation:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._turns: list[Turn] = []
+
+    @property
+    def turns(self) -> list[Turn]:
+        """This conversation's turns, oldest first (a copy)."""
+        return list(self._turns)
+
+    def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Turn:
+        question = clean_question(question)
+        history = [_exchange(turn) for turn in self._turns]
+        standalone = resolve(question, history, lexicon_of(self.assistant))
+        answer = self.assistant.ask(standalone, k=k, retriever=retriever)
+        turn = Turn(
+            number=len(self._turns) + 1,
+            question=question,
+            standalone_question=answer.question,
+            answer=replace(answer, question=question),
+        )
+        self._turns.append(turn)
+        return turn
+
+    def reset(self) -> None:
+        """Forget the conversation: the next question starts a new one (turn 1)."""
+        self._turns.clear()
+
+
+def lexicon_of(assistant: Assistant) -> Lexicon:
+    """The corpus's names, computed once per assistant from the indexed passages."""
+    cached = getattr(assistant, "_followup_lexicon", None)
+    if cached is None:
+        cached = Lexicon.from_texts(p.text for p in assistant.index.passages)
+        assistant._followup_lexicon = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _exchange(turn: Turn) -> Exchange:
+    answer = turn.answer
+    return Exchange(
+        question=turn.standalone_question,
+        answer=None if answer.abstained else answer.answer,
+        answer_type=answer.answer_type,
+        evidence=" ".join(c.quote for c in answer.citations),
+    )
