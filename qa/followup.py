@@ -171,6 +171,8 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
         sequel = re.compile(r"\b(?:next|then|afterwards|later)\b", re.IGNORECASE)
         if sequel.search(body):  # "What happened next?" → "What happened after <event>?"
             return _sentence_case(sequel.sub(f"after {event}", body, count=1))
+        if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)):
+            return _sentence_case(f"{body.rstrip('?!. ')} was it that {event}?")  # "For what reasons?"
         return f"{body.rstrip('?!. ')} — {event}?"
     return question
 
@@ -187,7 +189,7 @@ def _is_ellipsis(question: str, body: str, lexicon: Lexicon) -> bool:
     fragment = _ELLIPSIS_OPENERS.sub("", question).strip().rstrip("?!. ").strip()
     opened = fragment != question.rstrip("?!. ").strip()
     words = _words(fragment)
-    if not words or words[0].lower in WH_WORDS | AUXILIARIES:
+    if not words or words[0].lower in AUXILIARIES or any(w.lower in WH_WORDS for w in words):
         return False
     if opened:
         return len(words) <= 6
@@ -203,8 +205,11 @@ def _is_bare_wh(body: str) -> bool:
 def _is_generic(body: str, lexicon: Lexicon) -> bool:
     """A question with no entity and at most one content word: "What happened next?"."""
     words = _words(body)
-    if not words or words[0].lower not in WH_WORDS or _entities(body, lexicon):
+    opening = [w.lower for w in words[:2]]
+    if not (set(opening) & WH_WORDS) or _entities(body, lexicon):  # "What ...", "For what ..."
         return False
+    if any(w.lower in _PERSONAL or w.lower in _PLURAL or w.lower in _IMPERSONAL for w in words):
+        return False  # a pronoun that nothing in the conversation explains: leave it be
     content = [w for w in _words(body) if w.lower not in _FUNCTION_WORDS and not w.text.isdigit()]
     return len(content) <= 1
 
@@ -298,13 +303,35 @@ def _answer_entity(exchange: Exchange, lexicon: Lexicon) -> Entity | None:
     return None
 
 
+def _coordinated(text: str, entities: list[Entity]) -> list[Entity]:
+    """"Zhdanov and Molotov", "Beria, Malenkov, and Khrustschev": names joined by and/commas,
+    as one group (listed before its members)."""
+    out: list[Entity] = []
+    i = 0
+    while i < len(entities):
+        j = i
+        while (
+            j + 1 < len(entities)
+            and entities[j].kind == entities[j + 1].kind == PERSON
+            and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[entities[j].end : entities[j + 1].start])
+        ):
+            j += 1
+        if j > i:
+            first, last = entities[i], entities[j]
+            out.append(Entity(text[first.start : last.end], GROUP, start=first.start, end=last.end))
+        out.extend(entities[i : j + 1])
+        i = j + 1
+    return out
+
+
 def _candidates(history: Sequence[Exchange], lexicon: Lexicon) -> list[Entity]:
     """What a reference may point to, most recent first (the entity stack)."""
     stack: list[Entity] = []
     seen: set[str] = set()
     for exchange in reversed(history):
         answer = _answer_entity(exchange, lexicon)
-        for entity in ([answer] if answer else []) + _entities(exchange.question, lexicon):
+        own = _coordinated(exchange.question, _entities(exchange.question, lexicon))
+        for entity in ([answer] if answer else []) + own:
             if entity.kind != YEAR and entity.key not in seen:
                 seen.add(entity.key)
                 stack.append(entity)
@@ -319,20 +346,26 @@ def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon
     tokens = _words(body)
     own = {e.key for e in _entities(body, lexicon)}
     candidates = [c for c in _candidates(history, lexicon) if c.key not in own]
+    # "it" is short-lived: only what the last turn mentioned, else the last turn's event.
+    recent_things = [c for c in _candidates(history[-1:], lexicon) if c.key not in own]
     replacements: list[tuple[int, int, str]] = []
     named: dict[str, str] = {}  # referent key → the pronoun the user used for it
     last = history[-1]
+    # "Who told of it in his book?": a possessive after "Who <verb>" is the asker's own subject.
+    bound_possessives = len(tokens) > 1 and tokens[0].lower == "who" and tokens[1].lower not in AUXILIARIES
     for i, token in enumerate(tokens):
         word = token.lower
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         text_after = body[token.end :].lstrip()
         if word in _PERSONAL or word in _PLURAL or word in _IMPERSONAL:
+            if bound_possessives and (word in _POSSESSIVE or (word == "her" and _next_is_noun(nxt))):
+                continue
             if word == "it" and (
                 (nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"})
                 or (i == 1 and tokens[0].lower in AUXILIARIES)  # "Was it Beria who ...?"
             ):
                 continue
-            referent = _pick(word, candidates)
+            referent = _pick(word, recent_things if word in _IMPERSONAL else candidates)
             if referent is None and word == "it" and "it" not in named:
                 # No thing in sight: "it" is the previous event ("Who approved of it?").
                 named["it"] = word
@@ -426,9 +459,9 @@ def _event(exchange: Exchange) -> str:
     if subject_question and answer and len(answer.split()) <= 6:
         return f"{answer} {' '.join(words[1:])}"
     rest = words[1:] if words and words[0].lower() in WH_WORDS else words
-    if rest and words and words[0].lower() in {"which", "what", "how"} and rest[0].lower() not in AUXILIARIES:
+    if rest and words and words[0].lower() in {"which", "what", "how", "whose"} and rest[0].lower() not in AUXILIARIES:
         rest = rest[1:]  # "which post", "how many"
-    if rest and rest[0].lower() in {"did", "does", "do"}:
+    if rest and rest[0].lower() in AUXILIARIES and len(rest) > 2:
         rest = rest[1:]
     return " ".join(rest) or question
 
@@ -475,15 +508,18 @@ def _expand_ellipsis(question: str, last: Exchange, lexicon: Lexicon) -> str:
     first = words[0].lower
     if first in PREPOSITIONS:
         # "in Asia" replaces "in Europe"; otherwise the phrase is added.
-        phrase = re.compile(rf"\b{re.escape(first)}\s+(?:the\s+)?(?:[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*|\d{{4}})")
+        heads = "|".join(sorted(_GROUP_NOUNS | _THING_NOUNS))
+        phrase = re.compile(
+            rf"\b{re.escape(first)}\s+(?:the\s+)?(?:[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*(?:\s+(?:{heads})\b)?|\d{{4}})"
+        )
         if phrase.search(base):
             return phrase.sub(fragment, base, count=1) + "?"
         return f"{base} {fragment}?"
-    new = _entities(fragment, lexicon)
+    new = _coordinated(fragment, _entities(fragment, lexicon))
     if not new:
         return f"{base} — {fragment}?"
     target = new[0]
-    old = [e for e in _entities(base, lexicon) if e.key != target.key]
+    old = [e for e in _coordinated(base, _entities(base, lexicon)) if e.key != target.key]
     same_kind = [e for e in old if e.kind == target.kind]
     if not same_kind and target.kind in {PERSON, GROUP, THING}:
         same_kind = [e for e in old if e.kind in {PERSON, GROUP, THING}]
