@@ -115,10 +115,14 @@ def _load_with_spinner(load: Loader, console: Console) -> Assistant:
 def _history_file() -> Any:
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
+    # QA_CHAT_HISTORY names another file ("" = none); the default sits next to the model cache.
+    setting = os.environ.get("QA_CHAT_HISTORY")
+    if setting == "":
+        return InMemoryHistory()
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
+    path = Path(setting) if setting else cache / "chat_history"
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        path = cache / "chat_history"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
         return FileHistory(str(path))
     except OSError:  # a read-only home: history for this session only
