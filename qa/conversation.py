@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from qa.answer import Answer
 from qa.assistant import clean_question
@@ -56,13 +57,14 @@ class Conversation:
         self._turns.clear()
 
 
+_LEXICONS: WeakKeyDictionary[Assistant, Lexicon] = WeakKeyDictionary()
+
+
 def lexicon_of(assistant: Assistant) -> Lexicon:
     """The corpus's names, computed once per assistant from the indexed passages."""
-    cached = getattr(assistant, "_followup_lexicon", None)
-    if cached is None:
-        cached = Lexicon.from_texts(p.text for p in assistant.index.passages)
-        assistant._followup_lexicon = cached  # type: ignore[attr-defined]
-    return cached
+    if assistant not in _LEXICONS:
+        _LEXICONS[assistant] = Lexicon.from_texts(p.text for p in assistant.index.passages)
+    return _LEXICONS[assistant]
 
 
 def _exchange(turn: Turn) -> Exchange:

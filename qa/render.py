@@ -6,14 +6,16 @@ ever added, never renamed or removed, without a version bump.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from qa.answer import Answer
-from qa.conversation import Turn
 from qa.retrieval import Hit
+
+if TYPE_CHECKING:
+    from qa.conversation import Turn
 
 SCHEMA_VERSION = 1
 
