@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 
 from qa.answer import Answer
 from qa.assistant import clean_question
-from qa.followup import Exchange, Lexicon, resolve
+from qa.followup import GAZETTEER_KINDS, Exchange, Lexicon, resolve
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -63,7 +63,15 @@ _LEXICONS: WeakKeyDictionary[Assistant, Lexicon] = WeakKeyDictionary()
 def lexicon_of(assistant: Assistant) -> Lexicon:
     """The corpus's names, computed once per assistant from the indexed passages."""
     if assistant not in _LEXICONS:
-        _LEXICONS[assistant] = Lexicon.from_texts(p.text for p in assistant.index.passages)
+        texts = [p.text for p in assistant.index.passages]
+        kinds: dict[str, str] = {}
+        for text in texts:  # the corpus's typed name table (names.json), as the reader sees it
+            for entity in assistant.names.entities(text):
+                kind = GAZETTEER_KINDS.get(entity.type)
+                if kind:
+                    kinds.setdefault(text[entity.start : entity.end].lower(), kind)
+                    kinds.setdefault(entity.canonical.lower(), kind)
+        _LEXICONS[assistant] = Lexicon.from_texts(texts, kinds)
     return _LEXICONS[assistant]
 
 
@@ -74,4 +82,5 @@ def _exchange(turn: Turn) -> Exchange:
         answer=None if answer.abstained else answer.answer,
         answer_type=answer.answer_type,
         evidence=" ".join(c.quote for c in answer.citations),
+        asked=turn.question,
     )

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 HISTORY_TURNS = 3  # how far back references are looked for
@@ -68,7 +68,9 @@ _GROUP_NOUNS = {"group", "groups", "faction", "factions", "side", "troika", "win
 _THING_NOUNS = {
     "pact", "note", "conference", "line", "policy", "blockade", "agreement", "army", "party",
     "committee", "congress", "speech", "address", "article", "book", "government", "revolution",
-    "council", "war", "border", "question", "decisions", "interviews",
+    "council", "war", "border", "question", "decisions", "interviews", "interview", "birthday",
+    "picture", "attempt", "downfall", "proposal", "proposals", "movement", "organisation",
+    "organization", "body", "bureau", "meeting", "treaty", "plan", "programme", "program",
 }
 _PERSONAL = {"he": PERSON, "him": PERSON, "his": PERSON, "she": PERSON, "her": PERSON, "hers": PERSON}
 _PLURAL = {"they", "them", "their", "theirs"}
@@ -76,6 +78,11 @@ _IMPERSONAL = {"it", "its"}
 _POSSESSIVE = {"his", "hers", "their", "theirs", "its"}
 _SUBJECT = {"he", "she", "they"}
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_CALENDAR = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday",
+}
 _TOKEN = re.compile(r"[A-Za-zÀ-ÿ][\wÀ-ÿ]*(?:[-.][A-Za-zÀ-ÿ][\wÀ-ÿ]*)*\.?(?:[’']s\b)?|\d+(?:[’']?s)?|[^\w\s]")
 _POSSESSIVE_SUFFIX = re.compile(r"[’']s$")
 
@@ -86,8 +93,9 @@ class Exchange:
 
     question: str  # the standalone question that was searched
     answer: str | None = None
-    answer_type: str = "other"  # qa.answer.classify's label: person, date, place, number, reason, other
+    answer_type: str = "other"  # qa.answer.classify's label: person, date, place, organisation, ...
     evidence: str = ""  # the cited quote(s), where "that pact" may be named in full
+    asked: str = ""  # the question as typed; what the rewrite added to it is the topic
 
 
 @dataclass(frozen=True)
@@ -97,9 +105,11 @@ class Lexicon:
     names: frozenset[str] = frozenset()  # capitalised mid-sentence at least once
     things: frozenset[str] = frozenset()  # usually after "the" (the Politburo, the Kremlin)
     places: frozenset[str] = frozenset()  # usually after in/at/to/from (in Asia, to Moscow)
+    # Typed names from a gazetteer (lower case → person/place/thing), which beat the heuristics.
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> Lexicon:
+    def from_texts(cls, texts: Iterable[str], kinds: Mapping[str, str] | None = None) -> Lexicon:
         capitalised: Counter[str] = Counter()
         after_the: Counter[str] = Counter()
         after_locative: Counter[str] = Counter()
@@ -120,7 +130,10 @@ class Lexicon:
         places = frozenset(
             w.lower() for w, n in capitalised.items() if w.lower() not in things and after_locative[w] / n >= 0.3
         )
-        return cls(names=names, things=things, places=places)
+        return cls(names=names, things=things, places=places, kinds=dict(kinds or {}))
+
+
+GAZETTEER_KINDS = {"person": PERSON, "place": PLACE, "organisation": THING, "work": THING, "event": THING}
 
 
 @dataclass(frozen=True)
@@ -161,7 +174,11 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
     body = _LEADING_CONNECTIVES.sub("", question).strip()
     if _is_ellipsis(question, body, lexicon):
         return _expand_ellipsis(question, last, lexicon)
-    if _is_bare_wh(body):
+    dislocated = _LEFT_DISLOCATION.match(body)
+    if dislocated:  # "And the other group — where was it formed?" → "Where was the other group formed?"
+        phrase, rest = dislocated.group(1), dislocated.group(2)
+        return _sentence_case(re.sub(r"\b(?:it|they|he|she|him|them)\b", phrase, rest, count=1))
+    if _is_bare_wh(body) or _is_short_wh(body, lexicon):
         return _bare_wh_question(body, last)
     rewritten = _replace_references(body, recent, lexicon)
     if rewritten is not None:
@@ -197,6 +214,23 @@ def _is_ellipsis(question: str, body: str, lexicon: Lexicon) -> bool:
     return len(words) <= 3 and (bool(_entities(fragment, lexicon)) or words[0].lower in PREPOSITIONS)
 
 
+_LEFT_DISLOCATION = re.compile(
+    r"^((?:the|this|that)\s+[^—:;,?]+?)\s*[—:;,]\s*(?:-\s*)?(\w.*\b(?:it|they|he|she|him|them)\b.*)$", re.IGNORECASE
+)
+
+
+def _is_short_wh(body: str, lexicon: Lexicon) -> bool:
+    """"Around whom?", "After whose death?", "On what date?": a fragment asking about the last turn."""
+    words = [w.lower for w in _words(body)]
+    return (
+        2 <= len(words) <= 4
+        and words[0] in PREPOSITIONS | {"and"}
+        and any(w in WH_WORDS for w in words)
+        and not any(w in AUXILIARIES for w in words)
+        and not _entities(body, lexicon)
+    )
+
+
 def _is_bare_wh(body: str) -> bool:
     words = [w.lower for w in _words(body)]
     return bool(words) and words[0] in WH_WORDS and all(w in WH_WORDS | {"many", "much", "exactly", "so"} for w in words)
@@ -224,15 +258,18 @@ def _core(token: str) -> str:
 def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
     """Names (runs of capitalised words), "the X group"-style phrases and years, in order."""
     tokens = [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-    found: list[Entity] = []
+    found: list[Entity] = _gazetteer_phrases(text, lexicon)
     i = 0
     while i < len(tokens):
         token = tokens[i]
+        if any(e.start <= token.start < e.end for e in found):
+            i += 1
+            continue
         if _YEAR.match(token.text):
             found.append(Entity(token.text, YEAR, start=token.start, end=token.end))
             i += 1
             continue
-        if not _is_name_word(tokens, i, lexicon):
+        if not _is_name_word(tokens, i, lexicon) or _core(token.text).lower() in _CALENDAR:
             i += 1
             continue
         j = i
@@ -247,13 +284,54 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
             words.append(head)
             end = tokens[j + 1].end
             kind = GROUP if head in _GROUP_NOUNS else THING
+            determiner = "the"  # "the latest Soviet note" → "the Soviet note"
             j += 1
         elif any(w.lower() in {"and", ","} for w in words):
             kind = GROUP
         else:
-            kind = _kind_of(words, previous, lexicon)
+            possessive = bool(_POSSESSIVE_SUFFIX.search(tokens[j].text))  # "at Stalin's side": no place
+            kind = _kind_of(words, "" if possessive and previous in _LOCATIVE else previous, lexicon)
         found.append(Entity(" ".join(words), kind, determiner, tokens[i].start, end))
         i = j + 1
+    for phrase in _noun_phrases(text):
+        overlapping = [e for e in found if e.start < phrase.end and phrase.start < e.end]
+        if all(phrase.start <= e.start and e.end <= phrase.end for e in overlapping):  # "Lenin's interviews"
+            found.append(phrase)
+    return sorted(found, key=lambda e: e.start)
+
+
+_NOUN_PHRASE = re.compile(
+    r"\b(the|whose|[A-Z][\w-]*(?:’s|'s))\s+((?:[a-z0-9][\w-]*\s+){0,2}?)("
+    + "|".join(sorted(_GROUP_NOUNS | _THING_NOUNS, key=len, reverse=True))
+    + r")\b"
+)
+
+
+def _gazetteer_phrases(text: str, lexicon: Lexicon) -> list[Entity]:
+    """Listed names of several words, whole: "Zwischen Hitler und Stalin" is one work."""
+    found: list[Entity] = []
+    lowered = text.lower()
+    for phrase in sorted((k for k in lexicon.kinds if " " in k), key=len, reverse=True):
+        for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+            if not text[m.start()].isupper() or any(e.start < m.end() and m.start() < e.end for e in found):
+                continue
+            determiner = "the" if lowered[max(0, m.start() - 4) : m.start()] == "the " else ""
+            found.append(Entity(text[m.start() : m.end()], lexicon.kinds[phrase], determiner, m.start(), m.end()))
+    return found
+
+
+def _noun_phrases(text: str) -> list[Entity]:
+    """Lower-case phrases a pronoun may point to: "the other group" (group), "Lenin's two 1920
+    interviews" (plural: group), "whose fiftieth birthday" (thing; "whose" is filled in later)."""
+    found = []
+    for m in _NOUN_PHRASE.finditer(text):
+        opener, head = m.group(1), m.group(3)
+        plural = head.endswith("s") and not head.endswith("ss") and head not in {"bureau", "congress"}
+        kind = GROUP if head in _GROUP_NOUNS or plural else THING
+        if opener == "the":
+            found.append(Entity(f"{m.group(2)}{head}", kind, "the", m.start(2) if m.group(2) else m.start(3), m.end()))
+        else:
+            found.append(Entity(m.group(0), kind, "", m.start(), m.end()))
     return found
 
 
@@ -274,6 +352,9 @@ def _is_name_word(tokens: list[_Token], i: int, lexicon: Lexicon, inside: bool =
 
 def _kind_of(words: list[str], previous: str, lexicon: Lexicon) -> str:
     first = words[0].lower()
+    for key in (" ".join(words).lower(), words[-1].lower(), first):
+        if key in lexicon.kinds:
+            return lexicon.kinds[key]
     if "-" in first and len(words) == 1:  # "Beria-Malenkov": a compound, not one person
         return GROUP
     if first in lexicon.things or previous == "the":
@@ -288,8 +369,10 @@ def _answer_entity(exchange: Exchange, lexicon: Lexicon) -> Entity | None:
     answer = (exchange.answer or "").strip().rstrip(".")
     if not answer or len(answer.split()) > 8:
         return None
-    names = _entities(answer, lexicon)
+    names = [e for e in _entities(answer, lexicon) if e.kind != YEAR]
     if not names:
+        if exchange.answer_type in {"other", "organisation", "work"} and len(answer.split()) <= 6:
+            return Entity(answer, THING)  # "the downfall of Andreyev": what "it" may mean next
         return None
     if exchange.answer_type == "person":
         kind = GROUP if len([n for n in names if n.kind != YEAR]) > 1 or " and " in answer else PERSON
@@ -298,6 +381,10 @@ def _answer_entity(exchange: Exchange, lexicon: Lexicon) -> Entity | None:
         return Entity(names[0].text, PLACE)
     if exchange.answer_type in {"date", "number"}:
         return None
+    if exchange.answer_type in {"organisation", "work"}:
+        if len(answer.split()) <= 5 and answer[0].isupper():
+            return Entity(answer, THING)  # "Zwischen Hitler und Stalin", whole
+        return Entity(names[0].text, THING, names[0].determiner)
     if len(answer.split()) <= 4:
         return names[0]
     return None
@@ -324,18 +411,85 @@ def _coordinated(text: str, entities: list[Entity]) -> list[Entity]:
     return out
 
 
+def _question_entities(exchange: Exchange, lexicon: Lexicon) -> list[Entity]:
+    """The entities of a past standalone question; "whose birthday" becomes "Malenkov's birthday"."""
+    found = []
+    for entity in _coordinated(exchange.question, _entities(exchange.question, lexicon)):
+        if entity.text.lower().startswith("whose "):
+            answer = (exchange.answer or "").strip()
+            if not answer or len(answer.split()) > 4:
+                continue
+            entity = Entity(f"{answer}'s {entity.text[6:]}", entity.kind, "", entity.start, entity.end)
+        if entity.kind != YEAR:
+            found.append(entity)
+    return found
+
+
 def _candidates(history: Sequence[Exchange], lexicon: Lexicon) -> list[Entity]:
-    """What a reference may point to, most recent first (the entity stack)."""
+    """What a reference may point to, most recent first (the entity stack): per turn, the answer
+    when it names something, then the entities of the standalone question in order."""
     stack: list[Entity] = []
     seen: set[str] = set()
     for exchange in reversed(history):
         answer = _answer_entity(exchange, lexicon)
-        own = _coordinated(exchange.question, _entities(exchange.question, lexicon))
-        for entity in ([answer] if answer else []) + own:
-            if entity.kind != YEAR and entity.key not in seen:
+        for entity in ([answer] if answer else []) + _question_entities(exchange, lexicon):
+            if entity.key not in seen:
                 seen.add(entity.key)
                 stack.append(entity)
     return stack
+
+
+_MALE, _FEMALE = {"he", "him", "his", "himself"}, {"she", "her", "hers", "herself"}
+
+
+def _topic_people(exchange: Exchange, lexicon: Lexicon) -> tuple[list[Entity], set[str]]:
+    """People the last rewrite brought in (a pronoun or an ellipsis resolved to them): the
+    conversation is about them, so they outrank that turn's answer. Returns them with the
+    pronouns they may still be called by."""
+    if not exchange.asked or exchange.asked == exchange.question:
+        return [], set()
+    asked = exchange.asked.lower()
+    added = [
+        e for e in _question_entities(exchange, lexicon)
+        if e.kind == PERSON and e.text.lower() not in asked
+    ]
+    used = {w.lower for w in _words(exchange.asked)}
+    if used & _MALE and not used & _FEMALE:
+        return added, _MALE
+    if used & _FEMALE and not used & _MALE:
+        return added, _FEMALE
+    return added, _MALE | _FEMALE
+
+
+def _pick_it(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
+    """"it": the last answer when it is a thing; else the thing, place or group the recent turns
+    keep mentioning (a group or an older thing needs two mentions)."""
+    last = history[-1]
+    answer = _answer_entity(last, lexicon)
+    if answer is not None and answer.kind in {THING, GROUP} and answer.key not in own and " and " not in answer.text:
+        return answer
+    mentions: Counter[str] = Counter()
+    first_seen: dict[str, tuple[int, int, Entity]] = {}
+    for age, exchange in enumerate(reversed(history)):
+        entities = [e for e in _question_entities(exchange, lexicon) if e.kind in {THING, PLACE, GROUP}]
+        answer = _answer_entity(exchange, lexicon)
+        if answer is not None and answer.kind in {THING, PLACE, GROUP}:
+            entities.append(answer)
+        for position, entity in enumerate(entities):
+            if entity.key in own or " and " in entity.text or (entity.kind == GROUP and entity.text.endswith("s")):
+                continue
+            if entity.key not in {e.key for e in entities[:position]}:
+                mentions[entity.key] += 1
+            first_seen.setdefault(entity.key, (age, position, entity))
+    priority = {THING: 0, GROUP: 1, PLACE: 2}
+    ranked = sorted(
+        first_seen.values(),
+        key=lambda seen: (-mentions[seen[2].key], priority[seen[2].kind], seen[0], seen[1]),
+    )
+    for age, _, entity in ranked:
+        if mentions[entity.key] >= 2 or (age == 0 and entity.kind != GROUP):
+            return entity
+    return None
 
 
 # --- rewriting ---------------------------------------------------------------------------------
@@ -346,8 +500,8 @@ def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon
     tokens = _words(body)
     own = {e.key for e in _entities(body, lexicon)}
     candidates = [c for c in _candidates(history, lexicon) if c.key not in own]
-    # "it" is short-lived: only what the last turn mentioned, else the last turn's event.
-    recent_things = [c for c in _candidates(history[-1:], lexicon) if c.key not in own]
+    topic, topic_pronouns = _topic_people(history[-1], lexicon)
+    topic = [c for c in topic if c.key not in own]
     replacements: list[tuple[int, int, str]] = []
     named: dict[str, str] = {}  # referent key → the pronoun the user used for it
     last = history[-1]
@@ -365,11 +519,21 @@ def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon
                 or (i == 1 and tokens[0].lower in AUXILIARIES)  # "Was it Beria who ...?"
             ):
                 continue
-            referent = _pick(word, recent_things if word in _IMPERSONAL else candidates)
+            if word in _IMPERSONAL:
+                referent = _pick_it(history, lexicon, own)
+            elif word in _PERSONAL and topic and word in topic_pronouns:
+                referent = topic[0]
+            else:
+                referent = _pick(word, candidates)
             if referent is None and word == "it" and "it" not in named:
-                # No thing in sight: "it" is the previous event ("Who approved of it?").
+                # No thing in sight: "it" is what the last turn asked about ("the group that came
+                # to the fore ...") or the last turn's event ("Who approved of it?").
                 named["it"] = word
-                replacements.append((token.start, token.end, f"the fact that {_event(last)}"))
+                described = re.match(r"^(?:which|what)\s+([a-z]+)\s+(.+?)[?.!]*$", last.question, re.IGNORECASE)
+                if described and described.group(1).lower() not in AUXILIARIES and _words(described.group(2))[0].lower not in AUXILIARIES:
+                    replacements.append((token.start, token.end, f"the {described.group(1).lower()} that {described.group(2)}"))
+                else:
+                    replacements.append((token.start, token.end, f"the fact that {_event(last)}"))
                 continue
             if referent is None:
                 continue
@@ -387,7 +551,7 @@ def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon
                 replacements.append((token.start, token.end, f"in {place.surface}"))
         elif word in {"that", "this", "these", "those"}:
             if nxt is not None and _next_is_noun(nxt) and text_after.startswith(nxt.text):
-                mention = _find_mention(nxt.lower, history)
+                mention = _answer_for_noun(nxt.lower, last) or _find_mention(nxt.lower, history)
                 if mention:
                     replacements.append((token.start, nxt.end, mention))
             elif not text_after or text_after[0] in "?!.,;":
@@ -413,7 +577,7 @@ def _pick(pronoun: str, candidates: list[Entity]) -> Entity | None:
     elif pronoun in _PLURAL:
         order = [GROUP, PERSON, THING]
     else:
-        order = [THING, PLACE, GROUP]
+        order = [THING, PLACE]
     for kind in order:
         for candidate in candidates:
             if candidate.kind == kind:
@@ -423,6 +587,15 @@ def _pick(pronoun: str, candidates: list[Entity]) -> Entity | None:
 
 def _next_is_noun(token: _Token | None) -> bool:
     return token is not None and token.text[0].islower() and token.lower not in _FUNCTION_WORDS - {"result", "role"}
+
+
+def _answer_for_noun(noun: str, last: Exchange) -> str | None:
+    """"that body" right after "Which body did it form?" is the answer: "the State Committee"."""
+    answer = (last.answer or "").strip().rstrip(".")
+    asked_for = re.search(rf"\b(?:which|what)\s+(?:\w+\s+)?{re.escape(noun)}\b", last.question, re.IGNORECASE)
+    if not asked_for or not answer or len(answer.split()) > 8:
+        return None
+    return answer if answer.lower().startswith("the ") or not answer[0].isupper() else f"the {answer}"
 
 
 def _find_mention(noun: str, history: Sequence[Exchange]) -> str | None:
@@ -458,6 +631,8 @@ def _event(exchange: Exchange) -> str:
     )
     if subject_question and answer and len(answer.split()) <= 6:
         return f"{answer} {' '.join(words[1:])}"
+    if len(words) > 2 and words[0].lower() == "whose" and answer and len(answer.split()) <= 4:
+        return f"{answer}'s {' '.join(words[1:])}"  # "Whose birthday was celebrated" → "Malenkov's birthday was ..."
     rest = words[1:] if words and words[0].lower() in WH_WORDS else words
     if rest and words and words[0].lower() in {"which", "what", "how", "whose"} and rest[0].lower() not in AUXILIARIES:
         rest = rest[1:]  # "which post", "how many"
@@ -467,7 +642,8 @@ def _event(exchange: Exchange) -> str:
 
 
 _AUX_QUESTION = re.compile(
-    r"^(?:who|whom|what|which|when|where|why|how)(?:\s+(?:many|much|long|far))?(?:\s+[a-z]+)?\s+"
+    r"^(?:(?:in|on|at|to|from|for|with|by|after|before|around|of|under|during)\s+)?"
+    r"(who|whom|whose|what|which|when|where|why|how)(?:\s+(?:many|much|long|far))?(\s+[a-z]+)?\s+"
     r"(did|does|do|was|were|is|are|had|has|have|can|could|would|will)\s+(?!it that\b)(.+)$",
     re.IGNORECASE,
 )
@@ -475,13 +651,22 @@ _AUX_QUESTION = re.compile(
 
 def _bare_wh_question(body: str, last: Exchange) -> str:
     """"Why?" after "When did Hitler attack Russia?" → "Why did Hitler attack Russia?";
-    after "Who replaced Litvinov?" (answer Molotov) → "Why was it that Molotov replaced Litvinov?"."""
+    "After whose death?" after "Who was promoted ...?" (Vosnesensky) → "After whose death was
+    Vosnesensky promoted ...?"; otherwise "When was it that <the last turn>?"."""
     word = body.rstrip("?!. ").strip()
-    word = word[0].upper() + word[1:].lower()
+    word = word[0].upper() + word[1:]
     previous = last.question.strip().rstrip("?!. ").strip()
     match = _AUX_QUESTION.match(previous)
+    answer = (last.answer or "").strip().rstrip(".")
     if match:
-        return f"{word} {match.group(1).lower()} {match.group(2)}?"
+        wh, noun, aux, rest = match.group(1).lower(), match.group(2), match.group(3).lower(), match.group(4)
+        subject_question = wh in {"who", "what"} and not noun and previous.lower().startswith(wh)
+        if not subject_question:
+            return f"{word} {aux} {rest}?"
+        if answer and len(answer.split()) <= 6:  # "Who was promoted" → "... was Vosnesensky promoted"
+            return f"{word} {aux} {answer} {rest}?"
+        if not answer:
+            return f"{word} {aux} {rest}?"
     return f"{word} was it that {_event(last)}?"
 
 
@@ -530,6 +715,11 @@ def _expand_ellipsis(question: str, last: Exchange, lexicon: Lexicon) -> str:
         return base[:start] + replacement + base[victim.end :] + "?"
     if target.kind == YEAR:
         return f"{base} in {target.text}?"
+    if target.kind == PLACE:
+        # "the Asian line" + "What about Europe?" → "the line in Europe"
+        adjective = re.search(r"\b([A-Z][a-z]+(?:an|ean|ian|ese|ish))\s+", base)
+        if adjective and any(adjective.group(1).lower().startswith(place[:4]) for place in lexicon.places):
+            return f"{base[: adjective.start()]}{base[adjective.end() :]} in {target.text}?"
     return f"{base} — {fragment}?"
 
 

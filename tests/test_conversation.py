@@ -97,7 +97,7 @@ ABSTAINED = Exchange("Who won the 1954 football World Cup?", None, "person")
         ([WHEN_HITLER], "Why?", "Why did Hitler attack Russia?"),
         ([COMINFORM], "When?", "When was the Cominform founded?"),
         ([LITVINOV], "What happened next?", "What happened after Molotov replaced Litvinov?"),
-        ([CONCESSIONS], "For what reasons?", "For what reasons was it that Mikoyan and Kaganovich would be the readiest to make concessions in both Europe and Asia?"),
+        ([CONCESSIONS], "For what reasons?", "For what reasons would Mikoyan and Kaganovich be the readiest to make concessions in both Europe and Asia?"),
         # A leading "And" goes when the question is rewritten.
         ([LITVINOV], "And when did he become Foreign Commissar?", "When did Molotov become Foreign Commissar?"),
     ],
