@@ -51,7 +51,8 @@ _ELLIPSIS_OPENERS = re.compile(
 PREPOSITIONS = {
     "in", "at", "to", "from", "towards", "toward", "into", "during", "before", "after", "since",
     "for", "with", "against", "on", "of", "about", "by", "over", "under", "between", "than",
-    "like", "despite", "until", "through", "within",
+    "like", "despite", "until", "through", "within", "around", "among", "behind", "beside",
+    "besides", "near", "upon", "without", "across", "along", "beyond", "per", "via",
 }
 _LOCATIVE = {"in", "at", "to", "from", "towards", "toward", "into"}
 _FUNCTION_WORDS = WH_WORDS | AUXILIARIES | PREPOSITIONS | {
