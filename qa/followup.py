@@ -7,25 +7,40 @@ of its arguments, so it is tested on many cases without the model.
 
 The rules, in order:
 
-1. No history, or nothing in the question points back → unchanged.
+1. No history, or nothing in the question points back → unchanged (a leading "And" is only
+   dropped when something else is rewritten).
 2. Ellipsis — "And X?", "What about X?", "How about in Asia?", or a bare name: the previous
    standalone question is reused with X in place of the entity of the same kind (person, place,
-   group, thing, year; a prepositional "in Asia" replaces "in Europe"), or X is appended.
-3. A bare question word ("Why?", "When?") → "When was it that <previous event>?".
-4. Pronouns: he/him/his/she/her → the most recent person; they/them/their → the most recent
-   group (a list answer, "the Zhdanov group"), else person; it/its → the most recent thing or
-   place; "there" → "in <place>". Candidates come from the recent turns, newest first: the
-   answer when it names something, then the entities of that turn's standalone question.
-   Only the first pronoun of each referent is replaced, so the result still reads naturally.
-5. Demonstratives: "that pact" → the nearest "X pact" mentioned in the recent questions,
-   answers or cited quotes ("the Hitler-Stalin pact"); a bare "that" ("before that") → the
-   previous turn as a clause ("before he was brought into the Foreign Commissariat ...").
-6. A generic question with no entity of its own ("What happened next?") gets the previous
-   event appended.
+   group, thing, year; "Malenkov and Beria" replaces "Zhdanov and Molotov"; a prepositional
+   "in Asia" replaces "in Europe"; a place replaces its adjective, "the Asian line" → "the line
+   in Europe"), or X is appended.
+3. Left dislocation: "And the other group — where was it formed?" → "Where was the other group
+   formed?".
+4. A bare or short question-word fragment ("Why?", "When exactly?", "Around whom?", "After whose
+   death?") is asked again on the previous question: "After whose death was Vosnesensky
+   promoted ...?" (the answer fills a "Who ...?" subject), else "When was it that <event>?".
+5. Pronouns: he/him/his/she/her → the person the previous rewrite brought in (the topic: "he" in
+   "Which post did he hold?" stays Dekanosov even after the answer "Stalin"), if the pronoun
+   fits, else the most recent person; they/them/their → the most recent group (a list answer,
+   "the Zhdanov group", "Lenin's two interviews"), else person; it/its → the last answer when it
+   is a thing, else the thing the recent turns mention most ("the Cominform"), else "the group
+   that came to the fore ..." (what the last question asked about) or "the fact that <event>";
+   "there" → "in <place>". Candidates come from the last three turns, newest first: the answer
+   when it names something, then the entities of that turn's standalone question. Only the
+   first pronoun of each referent is replaced, so the result still reads naturally; a possessive
+   after "Who <verb>" belongs to the asker ("Who told of it in his book?") and stays.
+6. Demonstratives: "that body" right after "Which body ...?" → the answer; "that pact" → the
+   nearest "X pact" mentioned in the recent questions, answers or cited quotes ("the
+   Hitler-Stalin pact"); a bare "that" ("before that") → the previous turn as a clause ("before
+   he was brought into the Foreign Commissariat ...").
+7. A generic question with no entity or pronoun of its own ("What happened next?", "For what
+   reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?".
 
 Names are recognised without a NER model: capitalised words, checked against a ``Lexicon`` of
 the capitalised words the corpus itself uses mid-sentence (so "Who" or "Which" are never names)
-and typed by how the corpus uses them ("the Politburo" → thing, "in Asia" → place).
+and typed by the corpus's name table when it has one (``names.json``: person, place,
+organisation, work), else by how the corpus uses them ("the Politburo" → thing, "in Asia" →
+place). Lower-case phrases with a known head noun ("the other group", "that note") count too.
 """
 
 from __future__ import annotations
@@ -573,12 +588,8 @@ def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon
 
 
 def _pick(pronoun: str, candidates: list[Entity]) -> Entity | None:
-    if pronoun in _PERSONAL:
-        order = [PERSON]
-    elif pronoun in _PLURAL:
-        order = [GROUP, PERSON, THING]
-    else:
-        order = [THING, PLACE]
+    """he/she → the newest person; they → the newest group, else person, else thing."""
+    order = [PERSON] if pronoun in _PERSONAL else [GROUP, PERSON, THING]
     for kind in order:
         for candidate in candidates:
             if candidate.kind == kind:
