@@ -63,13 +63,20 @@ def run(load: Loader, options: ChatOptions, stdin: IO[bytes] | None = None) -> i
 
 def _interactive(load: Loader, options: ChatOptions) -> int:
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.completion import WordCompleter
 
     console = Console(highlight=False)
     assistant = _load_with_spinner(load, console)
     conversation = assistant.conversation()
     docs = ", ".join(sorted({p.doc for p in assistant.index.passages}))
     console.print(Text.assemble(("qa chat", "bold"), (f" · {docs}\n", "dim"), ("Ask a question; follow-ups may say “he”, “that pact”, “And Beria?”. /help for commands, Ctrl-D to quit.", "dim")))
-    session: PromptSession[str] = PromptSession(history=_history_file())
+    session: PromptSession[str] = PromptSession(
+        history=_history_file(),
+        auto_suggest=AutoSuggestFromHistory(),  # grey completion from earlier questions; → accepts
+        completer=WordCompleter([*COMMANDS, "/exit"], sentence=True),  # Tab completes /commands
+        complete_while_typing=False,
+    )
     while True:
         try:
             line = session.prompt(PROMPT)
@@ -137,7 +144,7 @@ def _command(line: str, conversation: Conversation, console: Console) -> str | N
     if name == "/help":
         for command, meaning in COMMANDS.items():
             console.print(Text.assemble((f"  {command:<10}", "bold cyan"), meaning))
-        console.print(Text("  Ctrl-C clears the line or stops an answer; ↑/↓ browse earlier questions.", style="dim"))
+        console.print(Text("  Ctrl-C clears the line or stops an answer; ↑/↓ browse earlier questions; Tab completes a /command.", style="dim"))
     elif name == "/reset":
         conversation.reset()
         console.print(Text("New conversation.", style="dim"))

@@ -56,7 +56,8 @@ def test_interactive_conversation_sources_reset_and_quit(chat, tmp_path: Path) -
     chat.expect_exact("Which post did Dekanosov hold before he was brought")  # the standalone question, dimmed
     chat.expect_exact(PROMPT)
 
-    chat.sendline("/sources")
+    chat.send("/sou\t")  # Tab completes the command
+    chat.sendline("")
     chat.expect_exact("Passages behind turn 2")
     chat.expect_exact("to direct the Foreign Section of the NKVD")
     chat.expect_exact(PROMPT)
