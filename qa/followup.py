@@ -674,6 +674,10 @@ def _bare_wh_question(body: str, last: Exchange) -> str:
         wh, noun, aux, rest = match.group(1).lower(), match.group(2), match.group(3).lower(), match.group(4)
         subject_question = wh in {"who", "what"} and not noun and previous.lower().startswith(wh)
         if not subject_question:
+            # "In which newspaper ...?" answered "Pravda": "On what date did ... in Pravda?"
+            opener = re.match(r"^(\w+)\s+(?:which|what)\s", previous, re.IGNORECASE)
+            if opener and opener.group(1).lower() in PREPOSITIONS and answer and len(answer.split()) <= 4:
+                return f"{word} {aux} {rest} {opener.group(1).lower()} {answer}?"
             return f"{word} {aux} {rest}?"
         if answer and len(answer.split()) <= 6:  # "Who was promoted" → "... was Vosnesensky promoted"
             return f"{word} {aux} {answer} {rest}?"

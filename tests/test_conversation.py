@@ -148,7 +148,7 @@ ABSTAINED = Exchange("Who won the 1954 football World Cup?", None, "person")
         ([Exchange("Who was promoted to the tenth full membership of the Politburo?", "Vosnesensky", "person")],
          "After whose death?", "After whose death was Vosnesensky promoted to the tenth full membership of the Politburo?"),
         ([Exchange("In which newspaper did Zhdanov attack Britain and France in 1939?", "Pravda", "work")],
-         "On what date?", "On what date did Zhdanov attack Britain and France in 1939?"),
+         "On what date?", "On what date did Zhdanov attack Britain and France in 1939 in Pravda?"),
         # "What about Europe?" after "the Asian line".
         ([Exchange("Who was entrusted with carrying out the Asian line?", "Malenkov", "person")],
          "What about Europe?", "Who was entrusted with carrying out the line in Europe?"),
