@@ -1,7 +1,8 @@
 """The library's front door: ``Assistant.load().ask(question)``.
 
 The assistant wires the stages together — a fresh index, the question encoder, retrieval,
-answering — and measures each stage. It holds no state between questions.
+answering — and measures each stage. It holds no state between questions; a
+``Conversation`` (``assistant.conversation()``) carries context from one question to the next.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa import index as index_store
 from qa import names
@@ -21,6 +23,9 @@ from qa.errors import UsageError
 from qa.index import Index, IndexSettings, Progress
 from qa.names import NameMatcher, load_table
 from qa.retrieval import RETRIEVERS, retrieve
+
+if TYPE_CHECKING:
+    from qa.conversation import Conversation
 
 MAX_QUESTION_CHARS = 2000
 
@@ -49,6 +54,12 @@ class Assistant:
         location = Path(index_dir) if index_dir else default_index_dir(corpus)
         index = index_store.open_index(corpus, location, IndexSettings(), rebuild=rebuild, on_progress=on_progress)
         return cls(index, NameMatcher(_search_texts(index), load_table(corpus)))
+
+    def conversation(self) -> Conversation:
+        """A new conversation over this assistant: follow-up questions in context."""
+        from qa.conversation import Conversation
+
+        return Conversation(self)
 
     def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Answer:
         question = clean_question(question)

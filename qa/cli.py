@@ -169,6 +169,31 @@ def _read_stdin_question() -> str:
         raise UsageError(f"stdin is not valid UTF-8 (byte {exc.start})") from None
 
 
+@app.command()
+def chat(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per answer: the `ask --json` schema plus turn, standalone_question.")
+    ] = False,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    retriever: Annotated[Retriever, typer.Option(help="Retrieval method.")] = Retriever.hybrid,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    no_rebuild: Annotated[
+        bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
+    ] = False,
+) -> int:
+    """A conversation: follow-up questions may refer to earlier answers ("he", "that pact",
+    "And Beria?"). On a terminal: a prompt with history and /help /sources /reset /history /quit.
+    Piped: one question per line, a blank line or /reset starts a new conversation; exit 0."""
+    from qa.assistant import Assistant
+    from qa.chat import ChatOptions, run
+
+    def load(on_progress: Any) -> Assistant:
+        return Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
+
+    return run(load, ChatOptions(as_json=as_json, k=top_k, retriever=retriever.value))
+
+
 @index_app.command("build")
 def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
     """Build (or rebuild) the index, with a progress bar. Concurrent builds of one index wait for

@@ -6,13 +6,16 @@ ever added, never renamed or removed, without a version bump.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from qa.answer import Answer
 from qa.retrieval import Hit
+
+if TYPE_CHECKING:
+    from qa.conversation import Turn
 
 SCHEMA_VERSION = 1
 
@@ -45,6 +48,13 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         ],
         "timings_ms": answer.timings_ms,
     }
+
+
+def turn_to_dict(turn: Turn) -> dict[str, Any]:
+    """One conversation turn: the ``answer_to_dict`` object ("question" is the question as
+    asked) plus "turn" (1-based, restarting with each conversation) and "standalone_question"
+    (what was searched after follow-up resolution)."""
+    return {**answer_to_dict(turn.answer), "turn": turn.number, "standalone_question": turn.standalone_question}
 
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:

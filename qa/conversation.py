@@ -1,0 +1,86 @@
+"""Conversations: follow-up questions answered in the context of the previous turns.
+
+``Conversation(assistant).ask(question)`` rewrites the question into a standalone one with
+``qa.followup.resolve`` (pronouns, "that pact", "And Beria?" — rules, no generative model),
+asks the assistant that, and records the turn. The library never prints; ``qa.chat`` is the
+terminal on top of this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from qa.answer import Answer
+from qa.assistant import clean_question
+from qa.followup import GAZETTEER_KINDS, Exchange, Lexicon, resolve
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+
+
+@dataclass(frozen=True)
+class Turn:
+    number: int  # 1-based, restarting after reset()
+    question: str  # as asked (white space normalised)
+    standalone_question: str  # what was actually searched; equal to question when self-contained
+    answer: Answer  # its .question is the question as asked
+
+
+class Conversation:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._turns: list[Turn] = []
+
+    @property
+    def turns(self) -> list[Turn]:
+        """This conversation's turns, oldest first (a copy)."""
+        return list(self._turns)
+
+    def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Turn:
+        question = clean_question(question)
+        history = [_exchange(turn) for turn in self._turns]
+        standalone = resolve(question, history, lexicon_of(self.assistant))
+        answer = self.assistant.ask(standalone, k=k, retriever=retriever)
+        turn = Turn(
+            number=len(self._turns) + 1,
+            question=question,
+            standalone_question=answer.question,
+            answer=replace(answer, question=question),
+        )
+        self._turns.append(turn)
+        return turn
+
+    def reset(self) -> None:
+        """Forget the conversation: the next question starts a new one (turn 1)."""
+        self._turns.clear()
+
+
+_LEXICONS: WeakKeyDictionary[Assistant, Lexicon] = WeakKeyDictionary()
+
+
+def lexicon_of(assistant: Assistant) -> Lexicon:
+    """The corpus's names, computed once per assistant from the indexed passages."""
+    if assistant not in _LEXICONS:
+        texts = [p.text for p in assistant.index.passages]
+        kinds: dict[str, str] = {}
+        for text in texts:  # the corpus's typed name table (names.json), as the reader sees it
+            for entity in assistant.names.entities(text):
+                kind = GAZETTEER_KINDS.get(entity.type)
+                if kind:
+                    kinds.setdefault(text[entity.start : entity.end].lower(), kind)
+                    kinds.setdefault(entity.canonical.lower(), kind)
+        _LEXICONS[assistant] = Lexicon.from_texts(texts, kinds)
+    return _LEXICONS[assistant]
+
+
+def _exchange(turn: Turn) -> Exchange:
+    answer = turn.answer
+    return Exchange(
+        question=turn.standalone_question,
+        answer=None if answer.abstained else answer.answer,
+        answer_type=answer.answer_type,
+        evidence=" ".join(c.quote for c in answer.citations),
+        asked=turn.question,
+    )

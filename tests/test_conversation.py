@@ -1,0 +1,323 @@
+"""Conversations: the follow-up resolver on its own (pure, no model), then real conversations
+over the session index with the real model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLE, ROOT
+
+from qa.followup import Exchange, Lexicon, resolve
+
+DEV_CONVERSATIONS = ROOT / "tests" / "data" / "conversations_dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    """As a conversation builds it: the corpus's capitalised words plus the typed name table."""
+    from qa.followup import GAZETTEER_KINDS
+    from qa.names import load_table
+
+    kinds = {
+        spelling.lower(): GAZETTEER_KINDS[entry.type]
+        for entry in load_table(ARTICLE.parent)
+        if entry.type in GAZETTEER_KINDS
+        for spelling in (entry.canonical, *entry.spellings)
+    }
+    return Lexicon.from_texts([ARTICLE.read_bytes().decode("utf-8")], kinds)
+
+
+@pytest.fixture(scope="module")
+def bare_lexicon() -> Lexicon:
+    """Without a name table: names and their kinds from the corpus text alone."""
+    return Lexicon.from_texts([ARTICLE.read_bytes().decode("utf-8")])
+
+
+COUNTERWEIGHT = Exchange(
+    "Who was brought into the Foreign Commissariat as a counterweight to Vishinsky?", "Dekanosov", "person"
+)
+POST = Exchange(
+    "Which post did Dekanosov hold before he was brought into the Foreign Commissariat as a counterweight to Vishinsky?",
+    "director of the Foreign Section of the NKVD",
+    "other",
+)
+LITVINOV = Exchange("Who replaced Litvinov?", "Molotov", "person")
+COMINFORM = Exchange("Where was the Cominform founded?", "Warsaw", "place")
+PACT = Exchange(
+    "What led to the Hitler-Stalin pact?",
+    "The collaboration of the Zhdanov and Beria factions",
+    "other",
+    "The collaboration of the Zhdanov and Beria factions in the Politburo on a policy approved of by Stalin led to the Hitler-Stalin pact",
+)
+TROIKA = Exchange("Who formed the troika?", "Beria, Malenkov, and Khrustschev", "person")
+DIRECTION = Exchange("Which direction did Zhdanov and Molotov advocate for the expansion?", "westwards", "other")
+EUROPE = Exchange("What did the Beria-Malenkov group want in Europe?", "the accelerated Sovietization", "other")
+ENEMIES = Exchange("Who were the chief enemies of the moment for the Zhdanov group?", "Britain and Germany", "person")
+KOLLONTAI = Exchange("Who was the Soviet ambassadress to Sweden?", "Alexandra Kollontai", "person")
+POLICE = Exchange("Who was appointed chief of the State Police in 1938?", "Beria", "person")
+MOSCOW = Exchange("Whom did Beria bring to Moscow?", "Dekanosov", "person")
+WHEN_HITLER = Exchange("When did Hitler attack Russia?", "the summer of 1941", "date")
+CONCESSIONS = Exchange("Who would be the readiest to make concessions in both Europe and Asia?", "Mikoyan and Kaganovich", "person")
+ABSTAINED = Exchange("Who won the 1954 football World Cup?", None, "person")
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        # The issue's conversation.
+        ([COUNTERWEIGHT], "Which post did he hold before that?", POST.question),
+        ([COUNTERWEIGHT, POST], "And who was his countryman?", "Who was Dekanosov's countryman?"),
+        # he / his / him / she / her: the last answer when it is a person ...
+        ([LITVINOV], "When was he appointed?", "When was Molotov appointed?"),
+        ([LITVINOV], "Who was his first deputy?", "Who was Molotov's first deputy?"),
+        ([POLICE], "Whom did he bring to Moscow?", "Whom did Beria bring to Moscow?"),
+        ([KOLLONTAI], "Who was the counselor of her embassy?", "Who was the counselor of Alexandra Kollontai's embassy?"),
+        ([KOLLONTAI], "Who trusted her?", "Who trusted Alexandra Kollontai?"),
+        # ... otherwise the main person of the last question.
+        ([WHEN_HITLER], "Why did he attack?", "Why did Hitler attack?"),
+        ([COUNTERWEIGHT, POST], "Where was he born?", "Where was Dekanosov born?"),
+        # Only the first pronoun of a referent is replaced.
+        ([LITVINOV], "Did he keep his post?", "Did Molotov keep his post?"),
+        # A person named in the question itself is not a referent.
+        ([MOSCOW], "What did Beria want him to do?", "What did Beria want Dekanosov to do?"),
+        # they / them / their: a list answer or a group.
+        ([TROIKA], "What did they dominate?", "What did Beria, Malenkov, and Khrustschev dominate?"),
+        ([DIRECTION], "Who opposed them?", "Who opposed Zhdanov and Molotov?"),
+        ([EUROPE], "What were their ambitions?", "What were the Beria-Malenkov group's ambitions?"),
+        # it / its: a thing of the last turn, else the last turn's event.
+        ([COMINFORM], "When was it founded?", "When was the Cominform founded?"),
+        ([PACT], "What did it give the Soviet Union?", "What did the Hitler-Stalin pact give the Soviet Union?"),
+        ([LITVINOV], "Which factions approved of it?", "Which factions approved of the fact that Molotov replaced Litvinov?"),
+        # there: the last place.
+        ([COMINFORM], "Who appeared there at Zhdanov's side?", "Who appeared in Warsaw at Zhdanov's side?"),
+        ([MOSCOW], "What was his task there?", "What was Dekanosov's task in Moscow?"),
+        # that + noun: the full name from the recent questions, answers or quotes.
+        ([PACT], "When was that pact concluded?", "When was the Hitler-Stalin pact concluded?"),
+        ([Exchange("What gave the ascendancy to the advocates of a bolder policy?", "The Munich pact in 1938", "other")], "Who signed this pact?", "Who signed the Munich pact?"),
+        # Bare "that": the previous turn as a clause.
+        ([LITVINOV], "What happened after that?", "What happened after Molotov replaced Litvinov?"),
+        ([LITVINOV], "Why was that?", "Why was it that Molotov replaced Litvinov?"),
+        # Ellipsis: "And X?", "What about X?", a bare name or phrase.
+        ([COUNTERWEIGHT, POST, Exchange("Who was Dekanosov's countryman?", "Stalin", "person")], "And Beria?", "Who was Beria's countryman?"),
+        ([EUROPE], "What about in Asia?", "What did the Beria-Malenkov group want in Asia?"),
+        ([EUROPE], "And the Zhdanov group?", "What did the Zhdanov group want in Europe?"),
+        ([ENEMIES], "And for the Beria group?", "Who were the chief enemies of the moment for the Beria group?"),
+        ([DIRECTION], "And Malenkov and Beria?", "Which direction did Malenkov and Beria advocate for the expansion?"),
+        ([POLICE], "And in 1946?", "Who was appointed chief of the State Police in 1946?"),
+        ([Exchange("What did Zhdanov want?", "the Baltic states", "other")], "How about Beria?", "What did Beria want?"),
+        ([Exchange("What did Zhdanov want?", "the Baltic states", "other")], "Beria?", "What did Beria want?"),
+        # Bare question words and generic questions.
+        ([LITVINOV], "When?", "When was it that Molotov replaced Litvinov?"),
+        ([WHEN_HITLER], "Why?", "Why did Hitler attack Russia?"),
+        ([COMINFORM], "When?", "When was the Cominform founded?"),
+        ([LITVINOV], "What happened next?", "What happened after Molotov replaced Litvinov?"),
+        ([CONCESSIONS], "For what reasons?", "For what reasons would Mikoyan and Kaganovich be the readiest to make concessions in both Europe and Asia?"),
+        # The people a rewrite brought in stay the topic: "he" is still Dekanosov, not the last answer.
+        ([COUNTERWEIGHT, POST, Exchange("Who was Dekanosov's countryman?", "Stalin", "person", asked="And who was his countryman?")],
+         "Where was he named ambassador in 1943?", "Where was Dekanosov named ambassador in 1943?"),
+        # ... unless the pronoun does not fit: "her" was Kollontai, "he" is the new answer.
+        ([KOLLONTAI, Exchange("Who was Alexandra Kollontai's closest advisor?", "Semyonov", "person", asked="Who was her closest advisor?")],
+         "Whose close associate was he?", "Whose close associate was Semyonov?"),
+        # "it": what the recent turns keep mentioning, not the newest thing.
+        ([COMINFORM, Exchange("When was the Cominform founded?", "the fall of 1947", "date", asked="When?"),
+          Exchange("Who represented the Soviet party in Warsaw alongside Zhdanov?", "Malenkov", "person")],
+         "Which idea did its December 1949 decisions change?", "Which idea did the Cominform's December 1949 decisions change?"),
+        # "it" after "Which group ...?" answered by a sentence: that group, described.
+        ([Exchange("Which group came to the fore after Hitler's attack in 1941?", "Though the influence of the Zhdanov faction was in the ascendant in the Politburo after the purges, Hitler's attack in 1941 enabled the Kaganovich group to come to the fore.", "other")],
+         "Which body did it form together with Stalin and Molotov?",
+         "Which body did the group that came to the fore after Hitler's attack in 1941 form together with Stalin and Molotov?"),
+        # "that body" right after "Which body ...?": the answer.
+        ([Exchange("Which body did the Kaganovich group form together with Stalin and Molotov?", "the State Committee for Defense", "organisation")],
+         "What did that body serve as?", "What did the State Committee for Defense serve as?"),
+        # A listed work is one name, and "it" is the work; "him" is still a person.
+        ([Exchange("What is the title of Peter Kleist's book?", "Zwischen Hitler und Stalin", "work", asked="What is the title of his book?")],
+         "When was it published?", "When was Zwischen Hitler und Stalin published?"),
+        ([Exchange("What is the title of Peter Kleist's book?", "Zwischen Hitler und Stalin", "work"), Exchange("When was Zwischen Hitler und Stalin published?", "1950", "date", asked="When was it published?")],
+         "Who approached him on Semyonov's behalf?", "Who approached Peter Kleist on Semyonov's behalf?"),
+        # Lower-case phrases: "they" are the interviews; "whose birthday" is the answer's.
+        ([Exchange("When did the Soviet press first publish Lenin's two 1920 interviews?", "April 22, 1950", "date")],
+         "Correspondents of which newspapers were they given to?", "Correspondents of which newspapers were Lenin's two 1920 interviews given to?"),
+        ([Exchange("Whose fiftieth birthday was celebrated in January 1952?", "Malenkov", "person")],
+         "Where did the Soviet press run his picture?", "Where did the Soviet press run Malenkov's picture?"),
+        # Left dislocation, and short wh-fragments re-asked on the last question.
+        ([Exchange("Which city was the center of the Great Russian faction?", "Leningrad", "place")],
+         "And the other group — where was it formed?", "Where was the other group formed?"),
+        ([Exchange("Where was the other group formed?", "Moscow", "place")], "Around whom?", "Around whom was the other group formed?"),
+        ([Exchange("Who was promoted to the tenth full membership of the Politburo?", "Vosnesensky", "person")],
+         "After whose death?", "After whose death was Vosnesensky promoted to the tenth full membership of the Politburo?"),
+        ([Exchange("In which newspaper did Zhdanov attack Britain and France in 1939?", "Pravda", "work")],
+         "On what date?", "On what date did Zhdanov attack Britain and France in 1939 in Pravda?"),
+        # "What about Europe?" after "the Asian line".
+        ([Exchange("Who was entrusted with carrying out the Asian line?", "Malenkov", "person")],
+         "What about Europe?", "Who was entrusted with carrying out the line in Europe?"),
+        # A leading "And" goes when the question is rewritten.
+        ([LITVINOV], "And when did he become Foreign Commissar?", "When did Molotov become Foreign Commissar?"),
+    ],
+)
+def test_follow_ups_become_standalone(history: list[Exchange], question: str, expected: str, lexicon: Lexicon) -> None:
+    assert resolve(question, history, lexicon) == expected
+
+
+SELF_CONTAINED = [
+    "Who replaced Litvinov?",
+    "Who told of the Soviet approaches in Stockholm in his book?",  # "his" is the asker's "who"
+    "Who delivered his main address in 1951?",
+    "How many members of the Politburo were liquidated in the purges of the mid-30s?",
+    "What did Lenin tell the correspondent of the New York Evening Journal?",
+    "Where was the Cominform founded?",
+    "Who won the 1954 football World Cup?",
+    "What is the capital of Australia?",
+    "Why did the factions split?",
+    "Was it Beria who delivered the main address?",
+    "Is it true that Stalin ruled supreme?",
+    "Is there a pact between the groups?",
+    "Who said that Germany was the key to Europe?",
+    "What did Zhdanov write in Pravda of June 29, 1939?",
+    "And who replaced Litvinov?",  # "and", but nothing to resolve: unchanged
+    "When did the Berlin blockade end?",
+    "Who was the Soviet ambassadress to Sweden?",
+]
+
+
+@pytest.mark.parametrize("question", SELF_CONTAINED)
+@pytest.mark.parametrize("history", [[], [COUNTERWEIGHT, POST], [PACT], [TROIKA], [COMINFORM]])
+def test_self_contained_questions_come_back_unchanged(question: str, history: list[Exchange], lexicon: Lexicon) -> None:
+    assert resolve(question, history, lexicon) == question
+
+
+@pytest.mark.parametrize("question", ["And who was his countryman?", "Which post did he hold before that?", "And Beria?", "When?"])
+def test_follow_up_without_history_is_left_alone(question: str, lexicon: Lexicon) -> None:
+    assert resolve(question, [], lexicon) == question
+
+
+def test_unresolvable_references_are_left_alone(lexicon: Lexicon) -> None:
+    # Nothing to point to: a date answer, no person, no pact in sight.
+    history = [Exchange("When was the Cominform founded?", "the fall of 1947", "date")]
+    assert resolve("Who was his deputy?", history, lexicon) == "Who was his deputy?"
+    assert resolve("Who signed that pact?", history, lexicon) == "Who signed that pact?"
+    # An abstained turn offers its question's entities only.
+    assert resolve("Who was his deputy?", [ABSTAINED], lexicon) == "Who was his deputy?"
+
+
+def test_only_recent_turns_count(lexicon: Lexicon) -> None:
+    old = [LITVINOV, COMINFORM, PACT, EUROPE]  # Molotov is four turns back
+    assert resolve("Who was his deputy?", old, lexicon) == "Who was his deputy?"
+
+
+def test_resolver_is_deterministic_and_pure(lexicon: Lexicon) -> None:
+    history = [COUNTERWEIGHT]
+    frozen = list(history)
+    results = {resolve("Which post did he hold before that?", history, lexicon) for _ in range(5)}
+    assert len(results) == 1 and history == frozen
+
+
+def test_lexicon_types_names_from_the_corpus(bare_lexicon: Lexicon, lexicon: Lexicon) -> None:
+    assert {"dekanosov", "stalin", "politburo", "asia"} <= bare_lexicon.names
+    assert "who" not in bare_lexicon.names and "which" not in bare_lexicon.names
+    assert {"politburo", "kremlin"} <= bare_lexicon.things
+    assert {"asia", "europe", "moscow"} <= bare_lexicon.places
+    assert "stalin" not in bare_lexicon.things | bare_lexicon.places
+    assert lexicon.kinds["dekanosov"] == "person" and lexicon.kinds["germany"] == "place"
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        ([COUNTERWEIGHT], "Which post did he hold before that?", POST.question),
+        ([COUNTERWEIGHT, POST], "And who was his countryman?", "Who was Dekanosov's countryman?"),
+        ([COMINFORM], "When was it founded?", "When was the Cominform founded?"),
+        ([EUROPE], "What about in Asia?", "What did the Beria-Malenkov group want in Asia?"),
+    ],
+)
+def test_the_rules_work_without_a_name_table(history: list[Exchange], question: str, expected: str, bare_lexicon: Lexicon) -> None:
+    assert resolve(question, history, bare_lexicon) == expected
+
+
+# --- real conversations over the session index ---------------------------------------------------
+
+
+def test_the_issue_conversation(assistant) -> None:
+    conversation = assistant.conversation()
+    first = conversation.ask("Who was brought into the Foreign Commissariat as a counterweight to Vishinsky?")
+    assert first.number == 1 and first.answer.answer == "Dekanosov"
+    assert first.standalone_question == first.question  # self-contained: not rewritten
+
+    second = conversation.ask("Which post did he hold before that?")
+    assert second.number == 2 and second.question == "Which post did he hold before that?"
+    assert second.standalone_question.startswith("Which post did Dekanosov hold before")
+    assert second.answer.question == second.question
+    assert any("to direct the Foreign Section of the NKVD" in h.passage.text for h in second.answer.passages)
+
+    third = conversation.ask("And who was his countryman?")
+    assert third.standalone_question == "Who was Dekanosov's countryman?"
+    assert "Stalin" in (third.answer.answer or "")
+    assert any("Dekanosov was a countryman of Stalin and Beria" in c.quote for c in third.answer.citations)
+    assert [t.number for t in conversation.turns] == [1, 2, 3]
+
+
+def test_reset_forgets_the_conversation(assistant) -> None:
+    conversation = assistant.conversation()
+    conversation.ask("Who replaced Litvinov?")
+    assert conversation.ask("When?").standalone_question == "When was it that Molotov replaced Litvinov?"
+    conversation.reset()
+    assert conversation.turns == []
+    after = conversation.ask("When?")
+    assert after.number == 1 and after.standalone_question == "When?"
+
+
+def test_turns_is_a_copy_and_conversations_are_independent(assistant) -> None:
+    from qa import Conversation
+
+    one, two = assistant.conversation(), Conversation(assistant)
+    one.ask("Who replaced Litvinov?")
+    one.turns.clear()
+    assert len(one.turns) == 1 and two.turns == []
+    assert two.ask("When was he appointed?").standalone_question == "When was he appointed?"
+
+
+def test_bad_question_raises_and_records_nothing(assistant) -> None:
+    from qa.errors import UsageError
+
+    conversation = assistant.conversation()
+    with pytest.raises(UsageError):
+        conversation.ask("   ")
+    assert conversation.turns == []
+
+
+def test_turn_to_dict_extends_the_ask_schema(assistant) -> None:
+    from qa.render import answer_to_dict, turn_to_dict
+
+    conversation = assistant.conversation()
+    conversation.ask("Who replaced Litvinov?")
+    turn = conversation.ask("When?", k=3, retriever="bm25")
+    data = turn_to_dict(turn)
+    assert set(data) == set(answer_to_dict(turn.answer)) | {"turn", "standalone_question"}
+    assert data["turn"] == 2 and data["question"] == "When?"
+    assert data["standalone_question"] == "When was it that Molotov replaced Litvinov?"
+    assert len(data["passages"]) == 3
+    json.dumps(data)
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").replace("’", "'").lower().split())
+
+
+def test_dev_conversations_turn_by_turn(assistant, capsys: pytest.CaptureFixture[str]) -> None:
+    """The dev conversation set (tests/data): the evidence of every turn must be retrieved once
+    the follow-up is resolved. Answer accuracy is printed (answer text is answer.py's job)."""
+    conversations = [json.loads(line) for line in DEV_CONVERSATIONS.read_text(encoding="utf-8").splitlines()]
+    turns = evidence_found = answered = 0
+    for spec in conversations:
+        conversation = assistant.conversation()
+        for expected in spec["turns"]:
+            turn = conversation.ask(expected["question"])
+            turns += 1
+            passages = [_norm(h.passage.text) for h in turn.answer.passages]
+            evidence_found += any(_norm(e) in p for e in expected["evidence"] for p in passages)
+            answer = "" if turn.answer.abstained else _norm(turn.answer.answer)
+            answered += any(_norm(a) in answer for a in expected["answers"])
+    with capsys.disabled():
+        print(f"\n  dev conversations: {turns} turns, evidence recall@5 {evidence_found / turns:.2f}, answer accuracy {answered / turns:.2f}")
+    assert evidence_found / turns >= 0.9
