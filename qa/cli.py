@@ -105,6 +105,10 @@ def evaluate(
     questions: Annotated[
         Path | None, typer.Option("--questions", help="Questions JSONL [default: eval/questions.jsonl].")
     ] = None,
+    conversations: Annotated[
+        Path | None,
+        typer.Option("--conversations", help="Conversations JSONL [default: eval/conversations.jsonl]."),
+    ] = None,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", help="Write one JSON line per question/turn here.")
     ] = None,
@@ -128,8 +132,11 @@ def evaluate(
     from qa.files import write_text_atomic
     from qa.render import answer_to_dict
 
-    questions_file = questions or PROJECT_ROOT / "eval" / "questions.jsonl"
-    items = ev.load_questions(questions_file)  # bad files fail before any loading
+    # Neither file named: the project's two sets. One named: that one only.
+    questions_file = questions or (PROJECT_ROOT / "eval" / "questions.jsonl" if conversations is None else None)
+    conversations_file = conversations or (PROJECT_ROOT / "eval" / "conversations.jsonl" if questions is None else None)
+    items = ev.load_questions(questions_file) if questions_file else []  # bad files fail before any loading
+    dialogues = ev.load_conversations(conversations_file) if conversations_file else []
     methods = [r.value for r in (retriever or [Retriever.hybrid])]
     with _progress() as on_progress:
         assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
@@ -137,11 +144,17 @@ def evaluate(
     with _progress(always=stderr.is_terminal) as on_progress:
         for method in methods:
             step = (lambda done, total, m=method: on_progress(f"eval {m}", done, total)) if on_progress else None
-            result = ev.run(assistant, items, [], retriever=method, k=top_k, on_step=step)
-            summaries.append(ev.summary(result, questions_file=str(questions_file), conversations_file=None))
+            result = ev.run(assistant, items, dialogues, retriever=method, k=top_k, on_step=step)
+            summaries.append(
+                ev.summary(
+                    result,
+                    questions_file=str(questions_file) if questions_file else None,
+                    conversations_file=str(conversations_file) if conversations_file else None,
+                )
+            )
             lines += [
                 json.dumps(ev.prediction_record(r, method, answer_to_dict(r.answer)), ensure_ascii=False)
-                for r in result.questions
+                for r in [*result.questions, *result.turns]
             ]
     for table in report.rich_tables(summaries):
         stdout.print(table)

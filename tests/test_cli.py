@@ -165,3 +165,27 @@ def test_eval_malformed_file_names_file_and_line(tmp_path: Path, index_dir: Path
     proc = run("eval", "--questions", str(bad), "--json", str(out), "--corpus", str(corpus_dir), "--index", str(index_dir))
     assert_one_line_error(proc, 2, f"{bad}:2: not valid JSON")
     assert not out.exists()
+
+
+def test_eval_scores_conversations_turn_by_turn(tmp_path: Path, index_dir: Path, corpus_dir: Path) -> None:
+    dialogues = tmp_path / "c.jsonl"
+    dialogues.write_text(
+        json.dumps({"id": "c1", "turns": [
+            {"question": "Who was brought into the Foreign Commissariat as a counterweight to Vishinsky?",
+             "answers": ["Dekanosov"], "evidence": ["Dekanosov was taken into the Foreign Commissariat"]},
+            {"question": "Whose countryman was he?", "answers": ["Stalin"], "evidence": []},
+            {"question": "When was he born?", "answers": [], "evidence": []},
+        ]}) + "\n",
+        encoding="utf-8",
+    )
+    summary, predictions = tmp_path / "s.json", tmp_path / "p.jsonl"
+    proc = run("eval", "--conversations", str(dialogues), "--json", str(summary), "--predictions", str(predictions),
+               "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert "turn accuracy" in proc.stdout
+    (report,) = json.loads(summary.read_text())["runs"]
+    assert "questions" not in report and report["conversations"]["turns"]["n"] == 3
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert [(p["id"], p["turn"]) for p in lines] == [("c1", 1), ("c1", 2), ("c1", 3)]
+    assert lines[0]["answer"] == "Dekanosov" and lines[0]["score"]["correct"] is True
+    assert "Dekanosov" in lines[1]["standalone_question"]  # the follow-up was resolved
