@@ -70,7 +70,8 @@ _WORK_NOUNS = "book|newspaper|paper|magazine|journal|title|publication"
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _SEASON = r"(?:spring|summer|fall|autumn|winter)"
 _DATE = re.compile(
-    rf"(?:the\s+)?(?:(?:early|late)\s+)?{_SEASON}\s+of\s+\d{{4}}"
+    rf"{_MONTH}\s+\d{{1,2}}\s+to\s+(?:{_MONTH}\s+)?\d{{1,2}},\s+\d{{4}}"  # April 3 to April 12, 1952
+    rf"|(?:the\s+)?(?:(?:early|late)\s+)?{_SEASON}\s+of\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}},\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}}\b"
     rf"|(?:(?:early|late|mid-?)\s*)?{_MONTH}\s+\d{{4}}"
@@ -429,6 +430,10 @@ def _best_candidate(
             )
             if best is None or total > best[0]:
                 listed = _coordinated(text, members, answer) if len(members) > 1 else []
+                if not listed and answer == anchor and asked.kind in ("person", "place"):
+                    # "a countryman of Stalin and Beria": the answer is the pair, not half of it.
+                    pair = _coordinated(text, [s for s, _, w in spans if w >= 0.8], answer, joined_by_and=True)
+                    listed = pair if len(pair) > 1 else []
                 predicate = _clause_coverage(_predicate_terms(asked), text, sentence, anchor)
                 best = (total, Pick(sentence, answer, listed, clause, predicate))
     return best[1] if best else None
@@ -447,9 +452,12 @@ def _key(sentence: ScoredSentence) -> tuple[str, int, int]:
 _COORDINATION = re.compile(r"\s*(?:,|,?\s+and|,?\s+or)\s*")
 
 
-def _coordinated(text: str, members: list[tuple[int, int]], answer: tuple[int, int]) -> list[tuple[int, int]]:
+def _coordinated(
+    text: str, members: list[tuple[int, int]], answer: tuple[int, int], joined_by_and: bool = False
+) -> list[tuple[int, int]]:
     """The list the answer belongs to: the run of members joined only by commas and "and"
-    ("Malenkov, Molotov, and Mikoyan"); all the sentence's members when it stands alone."""
+    ("Malenkov, Molotov, and Mikoyan"); all the sentence's members when it stands alone. With
+    ``joined_by_and``, only a run that ends in "and" counts, and nothing otherwise."""
     ordered = sorted(set(members))
     runs: list[list[tuple[int, int]]] = []
     for span in ordered:
@@ -458,6 +466,9 @@ def _coordinated(text: str, members: list[tuple[int, int]], answer: tuple[int, i
         else:
             runs.append([span])
     run = next((r for r in runs if answer in r), [])
+    if joined_by_and:
+        closed = len(run) > 1 and re.fullmatch(r",?\s+and\s+", text[run[-2][1] : run[-1][0]])
+        return run if closed else []
     return run if len(run) > 1 else ordered
 
 

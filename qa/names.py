@@ -164,7 +164,8 @@ class NameMatcher:
         # capitalised "Commentary" is the magazine, a lower-case one is not).
         self._entry_of = {s: entry for entry in table for s in (entry.canonical, *entry.spellings)}
         known = sorted(self._entry_of, key=len, reverse=True)
-        self._known = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, known))})(?!\w)") if known else None
+        # A trailing bare "s" is a possessive the scan lost its apostrophe from ("Khrustschevs defeat").
+        self._known = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, known))})(?=s?(?!\w))") if known else None
         spellings = sorted(self._canonical_of, key=len, reverse=True)
         self._any_spelling = (
             re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, spellings))})(?:’s|'s)?(?!\w)", re.IGNORECASE)
