@@ -21,7 +21,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from qa.errors import QAError, UsageError
 
 SUMMARY_VERSION = 1
 UNANSWERABLE = "unanswerable"
+VARIANT = "variant"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class ItemResult:
     citations_verified: bool
     citation_correct: bool
     latency_ms: float
+    # Variant-spelling questions are asked a second time with the corpus's own spellings.
+    correct_in_corpus_spelling: bool | None = None
 
 
 @dataclass
@@ -195,7 +198,10 @@ def run(
         started = time.perf_counter()
         answer = assistant.ask(item.question, k=k, retriever=retriever)
         latency = (time.perf_counter() - started) * 1000
-        result.questions.append(score(item, answer, item.question, documents, latency))
+        scored = score(item, answer, item.question, documents, latency)
+        if item.type == VARIANT:
+            scored = replace(scored, correct_in_corpus_spelling=_correct_in_corpus_spelling(assistant, item, k, retriever))
+        result.questions.append(scored)
         done += 1
         if on_step:
             on_step(done, total)
@@ -210,6 +216,16 @@ def run(
             if on_step:
                 on_step(done, total)
     return result
+
+
+def _correct_in_corpus_spelling(assistant: Any, item: EvalItem, k: int, retriever: str) -> bool:
+    """Ask a variant-spelling question as the article spells its names ("Kosygin" → "Kosseigin"),
+    to compare against the question as the reader wrote it."""
+    from qa.names import rewrite
+
+    as_written = rewrite(item.question, assistant.names.match(item.question))
+    answer = assistant.ask(as_written, k=k, retriever=retriever)
+    return metrics.contains_answer(None if answer.abstained else answer.answer, item.answers, item.all_required)
 
 
 def score(item: EvalItem, answer: Answer, standalone: str, documents: dict[str, str], latency_ms: float) -> ItemResult:
@@ -285,6 +301,18 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
         "citation_correct": _share(r.citation_correct for r in answered),
         "latency_ms_p50": round(metrics.percentile(latencies, 50), 2),
         "latency_ms_p95": round(metrics.percentile(latencies, 95), 2),
+        **_parity(results),
+    }
+
+
+def _parity(results: list[ItemResult]) -> dict[str, Any]:
+    """For variant-spelling questions: accuracy as asked vs. with the article's spellings."""
+    paired = [r for r in results if r.correct_in_corpus_spelling is not None]
+    if not paired:
+        return {}
+    return {
+        "variant_accuracy_as_asked": _share(r.correct for r in paired),
+        "variant_accuracy_corpus_spelling": _share(bool(r.correct_in_corpus_spelling) for r in paired),
     }
 
 

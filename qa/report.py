@@ -21,6 +21,8 @@ _OVERALL_ROWS = [
     ("false abstention (answerable)", "false_abstention", "share"),
     ("citations verified", "citations_verified", "share"),
     ("citation correct (answered)", "citation_correct", "share"),
+    ("variant spellings: accuracy as asked", "variant_accuracy_as_asked", "share"),
+    ("variant spellings: same, article's spelling", "variant_accuracy_corpus_spelling", "share"),
     ("latency p50", "latency_ms_p50", "ms"),
     ("latency p95", "latency_ms_p95", "ms"),
 ]

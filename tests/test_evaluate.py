@@ -81,3 +81,18 @@ def test_evidence_spans_find_every_occurrence(assistant) -> None:
     doc = assistant.index.documents
     assert all(doc[d][s:e] == "Molotov" for d, s, e in spans)
     assert ev.evidence_spans(["not in the article at all"], doc) == []
+
+
+def test_variant_questions_are_also_asked_in_the_article_spelling(assistant, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "v.jsonl",
+        '{"id": "v1", "question": "Whose countryman was Dekanozov?", "answers": ["Stalin"],'
+        ' "evidence": ["Dekanosov was a countryman of Stalin and Beria"], "type": "variant"}',
+        '{"id": "p1", "question": "Who replaced Litvinov?", "answers": ["Molotov"], "evidence": [], "type": "person"}',
+    )
+    result = ev.run(assistant, ev.load_questions(path), [])
+    variant, person = result.questions
+    assert variant.correct and variant.correct_in_corpus_spelling is True
+    assert person.correct_in_corpus_spelling is None  # only variant questions are asked twice
+    overall = ev.summary(result, questions_file="v", conversations_file=None)["questions"]["overall"]
+    assert overall["variant_accuracy_as_asked"] == overall["variant_accuracy_corpus_spelling"] == 1.0
