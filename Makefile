@@ -8,7 +8,7 @@ QUESTION ?= Who replaced Litvinov?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test clean
+.PHONY: setup run test eval clean
 
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The benchmark: both eval sets, hybrid retrieval beside the BM25-only and dense-only baselines.
+eval: setup
+	$(BIN)/qa eval --retriever hybrid --retriever dense --retriever bm25 \
+		--json eval/results/summary.json --markdown eval/results/latest.md \
+		--predictions eval/results/predictions.jsonl
 
 clean:
 	rm -rf $(VENV) index/default *.egg-info
