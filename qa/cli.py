@@ -62,10 +62,14 @@ class Retriever(str, Enum):
 
 
 CorpusOpt = Annotated[
-    Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files [default: ./corpus].")
+    Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files (default: ./corpus).")
 ]
 IndexOpt = Annotated[
-    Path | None, typer.Option("--index", help="Index directory [default: index/default for ./corpus].")
+    Path | None, typer.Option("--index", help="Index directory (default: index/default for ./corpus).")
+]
+TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")]
+NoRebuildOpt = Annotated[
+    bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
 ]
 
 
@@ -73,14 +77,12 @@ IndexOpt = Annotated[
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes; - reads it from stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in README).")] = False,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    top_k: TopKOpt = 5,
     retriever: Annotated[Retriever, typer.Option(help="Retrieval method.")] = Retriever.hybrid,
     passages: Annotated[bool, typer.Option("--passages", help="Also show the retrieved passages.")] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
-    no_rebuild: Annotated[
-        bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
-    ] = False,
+    no_rebuild: NoRebuildOpt = False,
 ) -> int:
     """Answer one question. Exit 0 when answered, 3 when the corpus does not answer it."""
     from qa.assistant import Assistant, clean_question
@@ -103,11 +105,11 @@ def ask(
 @app.command("eval")
 def evaluate(
     questions: Annotated[
-        Path | None, typer.Option("--questions", help="Questions JSONL [default: eval/questions.jsonl].")
+        Path | None, typer.Option("--questions", help="Questions JSONL (default: eval/questions.jsonl).")
     ] = None,
     conversations: Annotated[
         Path | None,
-        typer.Option("--conversations", help="Conversations JSONL [default: eval/conversations.jsonl]."),
+        typer.Option("--conversations", help="Conversations JSONL (default: eval/conversations.jsonl)."),
     ] = None,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", help="Write one JSON line per question/turn here.")
@@ -117,12 +119,10 @@ def evaluate(
     retriever: Annotated[
         list[Retriever] | None, typer.Option(help="Retrieval method; repeat to compare side by side.")
     ] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    top_k: TopKOpt = 5,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
-    no_rebuild: Annotated[
-        bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
-    ] = False,
+    no_rebuild: NoRebuildOpt = False,
 ) -> int:
     """Run a labelled eval set and report standard metrics (see README, Benchmarks)."""
     from qa import evaluate as ev
@@ -187,13 +187,11 @@ def chat(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per answer: the `ask --json` schema plus turn, standalone_question.")
     ] = False,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    top_k: TopKOpt = 5,
     retriever: Annotated[Retriever, typer.Option(help="Retrieval method.")] = Retriever.hybrid,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
-    no_rebuild: Annotated[
-        bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
-    ] = False,
+    no_rebuild: NoRebuildOpt = False,
 ) -> int:
     """A conversation: follow-up questions may refer to earlier answers ("he", "that pact",
     "And Beria?"). On a terminal: a prompt with history and /help /sources /reset /history /quit.
