@@ -786,9 +786,9 @@ def _stemmer():
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
+    from qa.bm25 import stopwords  # bm25s's list, without importing bm25s (and scipy)
 
-    return frozenset(STOPWORDS_EN_PLUS)
+    return stopwords("en_plus")
 
 
 def _sentence_answer(sentence: str) -> str:

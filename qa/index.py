@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.bm25 import Bm25Scorer
 from qa.chunking import ChunkSettings, Passage, Sentence, chunk_corpus
 from qa.corpus import Repair, corpus_fingerprint, load_corpus
 from qa.embedding import MODEL_NAME, OnnxEncoder, ensure_onnx_model
@@ -88,7 +89,7 @@ class Index:
     settings: IndexSettings
     passages: list[Passage]
     dense: Any  # faiss.Index
-    bm25: Any  # bm25s.BM25
+    bm25: Bm25Scorer
     sentence_vectors: np.ndarray
     sentence_rows: dict[tuple[str, int, int], int]  # (doc, start, end) → row in sentence_vectors
     encoder: OnnxEncoder
@@ -374,23 +375,26 @@ def _verified_artifacts(index_dir: Path, manifest: dict[str, Any]) -> dict[str, 
 def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, bytes]) -> Index:
     import io
 
-    import bm25s
     import faiss
 
-    # Parse the very bytes that were verified; bm25s reads its own directory (also verified).
+    # Parse the very bytes that were verified.
     passages = _parse_passages(blobs[PASSAGES])
     dense = faiss.deserialize_index(np.frombuffer(blobs[DENSE], dtype=np.uint8))
     sentence_vectors = np.load(io.BytesIO(blobs[SENTENCE_VECTORS]), allow_pickle=False)
     rows = {key: i for i, key in enumerate(_unique_sentences(passages))}
-    if dense.ntotal != len(passages) or len(rows) != len(sentence_vectors):
+    settings = IndexSettings.from_dict(manifest["settings"])
+    # Read with qa.bm25, not bm25s: importing bm25s (and so scipy) would double a cold start.
+    bm25_files = {name[len(BM25_DIR) + 1 :]: data for name, data in blobs.items() if name.startswith(BM25_DIR + "/")}
+    bm25 = Bm25Scorer.from_files(bm25_files, settings.bm25_stopwords, settings.bm25_stemmer)
+    if dense.ntotal != len(passages) or len(rows) != len(sentence_vectors) or bm25.num_docs != len(passages):
         raise ValueError("artifact sizes disagree")
     return Index(
         directory=index_dir,
         manifest=manifest,
-        settings=IndexSettings.from_dict(manifest["settings"]),
+        settings=settings,
         passages=passages,
         dense=dense,
-        bm25=bm25s.BM25.load(str(index_dir / BM25_DIR), allow_pickle=False),
+        bm25=bm25,
         sentence_vectors=sentence_vectors,
         sentence_rows=rows,
         encoder=OnnxEncoder(Path(manifest["model"]["path"])),

@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.chunking import Passage
 from qa.errors import UsageError
-from qa.index import Index, tokenize_for_bm25
+from qa.index import Index
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 RRF_K = 60
@@ -74,10 +74,10 @@ def dense_ranking(index: Index, query_vector: np.ndarray, depth: int) -> list[tu
 
 def bm25_ranking(index: Index, question: str, depth: int) -> list[tuple[int, float]]:
     """(passage row, BM25 score) for the best ``depth`` passages that share a term."""
-    tokens = tokenize_for_bm25([question], index.settings, return_ids=False)[0]
+    tokens = index.bm25.tokenize(question)
     if not tokens:
         return []
-    scores = index.bm25.get_scores(tokens)
+    scores = index.bm25.scores(tokens)
     top = np.argsort(-scores, kind="stable")[:depth]
     return [(int(r), float(scores[r])) for r in top if scores[r] > 0]
 
