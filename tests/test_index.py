@@ -113,3 +113,39 @@ def test_a_failed_build_leaves_the_previous_index(own_index: Path, corpus_copy: 
         store.build(corpus_copy, own_index)
     assert (own_index / "manifest.json").read_bytes() == before
     assert not [p for p in own_index.parent.iterdir() if ".build-" in p.name]
+
+
+def test_index_type_is_chosen_by_size() -> None:
+    assert store.choose_index_factory(87, 384).factory == "Flat"  # the article: exact search
+    assert store.choose_index_factory(100_000, 384).factory == "Flat"
+    large = store.choose_index_factory(100_001, 384)
+    assert large.factory.startswith("HNSW") and large.search_params["efSearch"] >= 10
+    assert store.choose_index_factory(1_000_000, 384) == large
+    assert store.choose_index_factory(300_000, 64).factory == "Flat"  # cost is vectors × dimensions
+    with pytest.raises(ValueError):
+        store.choose_index_factory(10, 0)
+
+
+def test_manifest_records_the_dense_index_type(index_dir: Path) -> None:
+    import faiss
+
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert manifest["dense"] == {"factory": "Flat", "build_params": {}, "search_params": {}, "vectors": 87}
+    dense = faiss.read_index(str(index_dir / "dense.faiss"))
+    assert isinstance(dense, faiss.IndexFlatIP) and dense.ntotal == 87
+
+
+def test_an_hnsw_index_loads_with_its_search_parameters(own_index: Path, corpus_copy: Path) -> None:
+    import faiss
+
+    flat = faiss.read_index(str(own_index / "dense.faiss"))
+    vectors = flat.reconstruct_n(0, flat.ntotal)
+    spec = store.DenseIndexSpec("HNSW16,Flat", build_params={"efConstruction": 40}, search_params={"efSearch": 77})
+    hnsw, _ = store.build_dense_index(vectors, spec)
+    faiss.write_index(hnsw, str(own_index / "dense.faiss"))
+    manifest = json.loads((own_index / "manifest.json").read_text())
+    manifest["dense"] = {**spec.as_dict(), "vectors": len(vectors)}
+    (own_index / "manifest.json").write_text(json.dumps(manifest))
+    assistant = Assistant.load(corpus_copy, own_index, rebuild=False)
+    assert faiss.downcast_index(assistant.index.dense).hnsw.efSearch == 77
+    assert assistant.ask("Who replaced Litvinov?").answer == "Molotov"
