@@ -323,9 +323,9 @@ def _keep_possessive(found: str, canonical: str) -> str:
 @lru_cache(maxsize=1)
 def _common_english() -> frozenset[str]:
     """Question and function words that are capitalised only because they start a sentence."""
-    from bm25s.stopwords import STOPWORDS_EN
+    from qa.bm25 import stopwords  # bm25s's list, without importing bm25s (and scipy)
 
-    return frozenset(STOPWORDS_EN) | {
+    return stopwords("en") | {
         "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "name", "list",
         "tell", "describe", "explain", "give", "was", "were", "did", "does", "is", "are",
     }
