@@ -305,7 +305,19 @@ def dense_query(question: str, matches: list[NameMatch]) -> str:
 
 
 def _occurs(spelling: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text) is not None
+    """``re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text)``, by str.find: a pattern that
+    opens with a look-behind gets no literal-prefix scan, which made every load ~50 ms slower."""
+    start = text.find(spelling)
+    while start >= 0:
+        end = start + len(spelling)
+        if not (start and _is_word_char(text[start - 1])) and not (end < len(text) and _is_word_char(text[end])):
+            return True
+        start = text.find(spelling, start + 1)
+    return False
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"  # exactly re's \w for str patterns
 
 
 def _strip_possessive(word: str) -> str:

@@ -128,3 +128,14 @@ def test_a_corpus_without_a_table_still_matches_by_transliteration(tmp_path: Pat
     bare = NameMatcher([document.search_text(0, document.body_end)], [])
     (match,) = bare.match("Who was Khrushchev?")
     assert (match.corpus, match.canonical, match.how) == (("Khrustschev",), None, "transliteration")
+
+
+def test_occurs_is_the_whole_word_search_it_replaces() -> None:
+    import re
+
+    from qa.names import _occurs
+
+    text = "mao tse-tung met molotov’s aide; _x molotov2 zhdanov\nbería-malenkov. é"
+    for spelling in ["mao", "tse-tung", "molotov", "molotov’s", "x", "_x", "zhdanov", "bería", "malenkov.", "é", "ov", "aide;", "tung met"]:
+        expected = re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text) is not None
+        assert _occurs(spelling, text) == expected, spelling
