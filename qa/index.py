@@ -83,8 +83,11 @@ def choose_index_factory(n_vectors: int, dim: int) -> DenseIndexSpec:
     """Exact inner-product search for small collections, HNSW above ``EXACT_SEARCH_MAX_FLOATS``."""
     if n_vectors < 0 or dim < 1:
         raise ValueError(f"bad collection size {n_vectors} × {dim}")
-    if n_vectors * dim <= EXACT_SEARCH_MAX_FLOATS:
-        return DenseIndexSpec("Flat")
+    return DenseIndexSpec("Flat") if n_vectors * dim <= EXACT_SEARCH_MAX_FLOATS else hnsw_spec()
+
+
+def hnsw_spec() -> DenseIndexSpec:
+    """The approximate index used above the exact-search limit."""
     return DenseIndexSpec(
         f"HNSW{HNSW_M},Flat",
         build_params={"efConstruction": HNSW_EF_CONSTRUCTION},

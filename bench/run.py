@@ -1,0 +1,316 @@
+"""Speed benchmark: cold one-shot answers, warm answers, index build, dense search at scale.
+
+    .venv/bin/python bench/run.py            # everything (~10 min on 2 cores; the 1M run dominates)
+    .venv/bin/python bench/run.py --quick    # fewer runs, scale at 100k only (~2 min)
+
+Writes bench/results/latest.json and bench/results/latest.md (the table the README shows).
+Timings are wall-clock (time.perf_counter) around fresh processes or calls; peak memory is the
+child's own maximum RSS (os.wait4). Medians over several runs; the machine's load average is
+recorded, because other jobs on a shared machine slow every number down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+QUESTION = "Who replaced Litvinov?"
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+PACKAGES = ["onnxruntime", "tokenizers", "faiss-cpu", "numpy", "bm25s", "typer", "torch", "sentence-transformers"]
+
+# Targets from the project's speed issue.
+TARGET_COLD_S = 0.8
+TARGET_SPEEDUP = 6.0
+TARGET_WARM_P50_MS, TARGET_WARM_P95_MS = 15.0, 40.0
+TARGET_BUILD_S = 10.0
+TARGET_SCALE_P50_MS, TARGET_SCALE_RECALL = 50.0, 0.95
+
+
+@dataclass
+class Run:
+    wall_s: float
+    peak_rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(cmd: list[str], timeout: float = 1800) -> Run:
+    """One child process: wall time and its own peak RSS (ru_maxrss of that child alone)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=ENV, cwd=ROOT)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                raise TimeoutError(" ".join(cmd))
+            time.sleep(0.002)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, usage.ru_maxrss / 1024, proc.returncode, out.read().decode(), err.read().decode())
+
+
+def qa_command() -> list[str]:
+    script = Path(sys.executable).parent / "qa"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa"]
+
+
+def ensure_index() -> None:
+    info = run([*qa_command(), "index", "info", "--json"])
+    if info.returncode != 0 or not json.loads(info.stdout).get("fresh"):
+        built = run([*qa_command(), "index", "build"])
+        if built.returncode != 0:
+            sys.exit(f"bench: cannot build the index:\n{built.stderr}")
+
+
+def cold(qa_runs: int, baseline_runs: int) -> dict:
+    """Fresh processes answering one question; qa and the baseline interleaved (fair under load)."""
+    ask = [*qa_command(), "ask", "--json", QUESTION]
+    baseline = [sys.executable, str(ROOT / "bench" / "baseline_st_faiss.py"), QUESTION]
+    run(ask), run(baseline)  # warm the file cache
+    qa_runs_, base_runs = [], []
+    for i in range(max(qa_runs, baseline_runs)):
+        if i < qa_runs:
+            qa_runs_.append(_checked(run(ask)))
+        if i < baseline_runs:
+            base_runs.append(_checked(run(baseline)))
+    answer = json.loads(qa_runs_[0].stdout)["answer"]
+    qa_median = statistics.median(r.wall_s for r in qa_runs_)
+    base_median = statistics.median(r.wall_s for r in base_runs)
+    return {
+        "question": QUESTION,
+        "qa_answer": answer,
+        "qa_command": "qa ask --json " + json.dumps(QUESTION),
+        "qa_wall_s": _summary([r.wall_s for r in qa_runs_]),
+        "qa_peak_rss_mb": round(statistics.median(r.peak_rss_mb for r in qa_runs_), 1),
+        "baseline_command": "python bench/baseline_st_faiss.py " + json.dumps(QUESTION),
+        "baseline_wall_s": _summary([r.wall_s for r in base_runs]),
+        "baseline_peak_rss_mb": round(statistics.median(r.peak_rss_mb for r in base_runs), 1),
+        "speedup": round(base_median / qa_median, 1),
+    }
+
+
+def warm(min_asks: int) -> dict:
+    """Questions asked of one loaded Assistant, timed end to end (ask + JSON), as chat/API do."""
+    from qa import Assistant
+    from qa.render import answer_to_dict
+
+    source = ROOT / "eval" / "questions.jsonl"
+    if not source.exists():
+        source = ROOT / "eval" / "smoke.jsonl"
+    questions = [json.loads(line)["question"] for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assistant = Assistant.load()
+    for question in questions[:10]:  # warm-up: first-call costs are the cold benchmark's business
+        assistant.ask(question)
+    latencies = []
+    while len(latencies) < min_asks:
+        for question in questions:
+            started = time.perf_counter()
+            json.dumps(answer_to_dict(assistant.ask(question)), ensure_ascii=False)
+            latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    return {
+        "source": source.relative_to(ROOT).as_posix(),
+        "distinct_questions": len(questions),
+        "asks": len(latencies),
+        "p50_ms": round(_percentile(latencies, 50), 2),
+        "p95_ms": round(_percentile(latencies, 95), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+        "max_ms": round(latencies[-1], 2),
+    }
+
+
+def build(runs: int) -> dict:
+    """`qa index build` of the article into fresh directories (model already exported)."""
+    walls, rss, inside = [], [], []
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
+        _checked(run([*qa_command(), "index", "build", "--index", f"{scratch}/warm-up"]))
+        for i in range(runs):
+            target = Path(scratch) / f"run-{i}"
+            result = _checked(run([*qa_command(), "index", "build", "--index", str(target)]))
+            manifest = json.loads((target / "manifest.json").read_text())
+            walls.append(result.wall_s)
+            rss.append(result.peak_rss_mb)
+            inside.append(manifest["build_seconds"])
+            counts = manifest["counts"]
+    return {
+        "command": "qa index build --index <fresh dir>",
+        "wall_s": _summary(walls),
+        "library_build_s": round(statistics.median(inside), 2),
+        "peak_rss_mb": round(statistics.median(rss), 1),
+        "passages": counts["passages"],
+        "sentences": counts["sentences"],
+    }
+
+
+def scale(sizes: list[int], queries: int) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qa-bench-scale-") as scratch:
+        for n in sizes:
+            truth = Path(scratch) / f"truth-{n}.npy"
+            for kind in ("exact", "hnsw"):
+                cmd = [sys.executable, str(ROOT / "bench" / "scale.py"), "--n", str(n), "--kind", kind,
+                       "--truth", str(truth), "--queries", str(queries)]
+                print(f"bench: scale {n:,} {kind} ...", file=sys.stderr, flush=True)
+                result = _checked(run(cmd))
+                row = json.loads(result.stdout.strip().splitlines()[-1])
+                row["process_peak_rss_mb"] = round(result.peak_rss_mb, 1)
+                row["process_wall_s"] = round(result.wall_s, 1)
+                rows.append(row)
+    return rows
+
+
+def machine() -> dict:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "commit": commit,
+    }
+
+
+def _checked(result: Run) -> Run:
+    if result.returncode != 0:
+        sys.exit(f"bench: a run failed (exit {result.returncode}):\n{result.stderr[-2000:]}")
+    return result
+
+
+def _summary(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3), "max": round(max(values), 3), "runs": len(values)}
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(sorted_values, q))
+
+
+def markdown(results: dict) -> str:
+    m, c, w, b = results["machine"], results["cold"], results["warm"], results["build"]
+    load = results["load_average"]
+    ok = lambda passed: "✅" if passed else "❌"  # noqa: E731
+    lines = [
+        f"Measured {results['date']} with `{results['command']}` at commit {m['commit']}",
+        f"on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}",
+        "(" + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ").",
+        f"Load average (1 min) {load['start']:.1f} at the start and {load['end']:.1f} at the end"
+        + (" — other jobs were running, so these numbers are pessimistic." if max(load.values()) > 0.5 else "."),
+        "",
+        "| what | result | target | |",
+        "| --- | --- | --- | --- |",
+        f"| `{c['qa_command']}`, fresh process, index built | **{c['qa_wall_s']['median']:.2f} s** wall, median of {c['qa_wall_s']['runs']} "
+        f"({c['qa_wall_s']['min']:.2f}–{c['qa_wall_s']['max']:.2f}); peak RSS {c['qa_peak_rss_mb']:.0f} MB | ≤ {TARGET_COLD_S} s | {ok(c['qa_wall_s']['median'] <= TARGET_COLD_S)} |",
+        f"| plain sentence-transformers + FAISS script (`bench/baseline_st_faiss.py`), same question | {c['baseline_wall_s']['median']:.2f} s, median of {c['baseline_wall_s']['runs']} "
+        f"({c['baseline_wall_s']['min']:.2f}–{c['baseline_wall_s']['max']:.2f}); peak RSS {c['baseline_peak_rss_mb']:.0f} MB | | |",
+        f"| speed-up of `qa ask` over the plain script | **{c['speedup']}×** | ≥ {TARGET_SPEEDUP:.0f}× | {ok(c['speedup'] >= TARGET_SPEEDUP)} |",
+        f"| warm question, one process (`Assistant.ask` + JSON), {w['asks']} asks of {w['distinct_questions']} questions (`{w['source']}`) | "
+        f"**p50 {w['p50_ms']:.1f} ms, p95 {w['p95_ms']:.1f} ms** (mean {w['mean_ms']:.1f}, max {w['max_ms']:.1f}) | ≤ {TARGET_WARM_P50_MS:.0f} / ≤ {TARGET_WARM_P95_MS:.0f} ms | "
+        f"{ok(w['p50_ms'] <= TARGET_WARM_P50_MS and w['p95_ms'] <= TARGET_WARM_P95_MS)} |",
+        f"| `{b['command']}`, the article ({b['passages']} passages, {b['sentences']} sentences), model already exported | "
+        f"**{b['wall_s']['median']:.2f} s** wall, median of {b['wall_s']['runs']} ({b['wall_s']['min']:.2f}–{b['wall_s']['max']:.2f}); peak RSS {b['peak_rss_mb']:.0f} MB | ≤ {TARGET_BUILD_S:.0f} s | {ok(b['wall_s']['median'] <= TARGET_BUILD_S)} |",
+        "",
+    ]
+    if results.get("scale"):
+        lines += [
+            "Dense search at scale (synthetic unit vectors derived from the article's embeddings, see `bench/scale.py`;"
+            " single queries on 1 thread, builds on 2; recall@10 against exact search over "
+            f"{results['scale_queries']} held-out queries):",
+            "",
+            "| passages | index | chosen by `qa.index` | build | index size | process peak RSS | query p50 | query p95 | recall@10 |",
+            "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in results["scale"]:
+            params = ", ".join(f"{k}={v}" for k, v in {**r["build_params"], **r["search_params"]}.items())
+            lines.append(
+                f"| {r['n']:,} | {r['factory']}{' (' + params + ')' if params else ''} | {'yes' if r['chosen'] else 'no'} | {r['build_s']:.1f} s | "
+                f"{r['index_mb']:,.0f} MB | {r['process_peak_rss_mb']:,.0f} MB | {r['query_p50_ms']:.2f} ms | {r['query_p95_ms']:.2f} ms | {r['recall_at_k']:.4f} |"
+            )
+        largest = [r for r in results["scale"] if r["n"] == max(x["n"] for x in results["scale"]) and r["chosen"]]
+        for r in largest:
+            passed = r["query_p50_ms"] <= TARGET_SCALE_P50_MS and r["recall_at_k"] >= TARGET_SCALE_RECALL
+            lines += ["", f"At {r['n']:,} passages the chosen index answers in {r['query_p50_ms']:.2f} ms p50 with recall@10 "
+                      f"{r['recall_at_k']:.3f} (target ≤ {TARGET_SCALE_P50_MS:.0f} ms, ≥ {TARGET_SCALE_RECALL}) {ok(passed)}."]
+            if r.get("sweep"):
+                lines += ["efSearch sweep: " + "; ".join(
+                    f"{s['efSearch']}: recall {s['recall_at_k']:.3f}, p50 {s['query_p50_ms']:.2f} ms" for s in r["sweep"]) + "."]
+        exact = [r for r in results["scale"] if r["kind"] == "exact" and "neighbour_cosines" in r]
+        if exact:
+            cos = exact[-1]["neighbour_cosines"]
+            lines += ["", f"Data shape: a query's nearest neighbour has cosine {cos['1st']}, its 10th {cos['10th']}, a random passage {cos['random']} "
+                      f"(at {exact[-1]['n']:,})."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer runs; scale at 100k only")
+    parser.add_argument("--skip-scale", action="store_true", help="leave out the synthetic 100k / 1M runs")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json and latest.md")
+    args = parser.parse_args()
+    os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    sys.path.insert(0, str(ROOT))
+
+    command = "python bench/run.py" + (" --quick" if args.quick else "") + (" --skip-scale" if args.skip_scale else "")
+    load_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    ensure_index()
+    print("bench: cold start ...", file=sys.stderr, flush=True)
+    results: dict = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command,
+        "machine": machine(),
+        "cold": cold(*((3, 2) if args.quick else (9, 5))),
+    }
+    print("bench: warm ...", file=sys.stderr, flush=True)
+    results["warm"] = warm(200 if args.quick else 500)
+    print("bench: index build ...", file=sys.stderr, flush=True)
+    results["build"] = build(1 if args.quick else 3)
+    if not args.skip_scale:
+        results["scale_queries"] = 300 if args.quick else 1000
+        results["scale"] = scale([100_000] if args.quick else [100_000, 1_000_000], results["scale_queries"])
+    results["load_average"] = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
+    results["bench_seconds"] = round(time.perf_counter() - started, 1)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    table = markdown(results)
+    (args.out / "latest.md").write_text(table, encoding="utf-8")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
