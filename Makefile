@@ -8,7 +8,7 @@ QUESTION ?= Who replaced Litvinov?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test eval clean
+.PHONY: setup run test eval bench clean
 
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ eval: setup
 	$(BIN)/qa eval --retriever hybrid --retriever dense --retriever bm25 \
 		--json eval/results/summary.json --markdown eval/results/latest.md \
 		--predictions eval/results/predictions.jsonl
+
+# The speed benchmark (bench/run.py): cold and warm answers, index build, search at scale.
+bench: setup
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) index/default *.egg-info

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py            # everything (~10 min on 2 cores; the 1M run dominates)
     .venv/bin/python bench/run.py --quick    # fewer runs, scale at 100k only (~2 min)
+    .venv/bin/python bench/run.py --readme   # ... and put the table into README.md
 
 Writes bench/results/latest.json and bench/results/latest.md (the table the README shows).
 Timings are wall-clock (time.perf_counter) around fresh processes or calls; peak memory is the
@@ -280,6 +281,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs; scale at 100k only")
     parser.add_argument("--skip-scale", action="store_true", help="leave out the synthetic 100k / 1M runs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json and latest.md")
+    parser.add_argument("--readme", action="store_true", help="also put the table into README.md's Speed section")
     args = parser.parse_args()
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     sys.path.insert(0, str(ROOT))
@@ -309,7 +311,21 @@ def main() -> None:
     (args.out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     table = markdown(results)
     (args.out / "latest.md").write_text(table, encoding="utf-8")
+    if args.readme:
+        update_readme(ROOT / "README.md", table)
     print(table)
+
+
+README_START, README_END = "<!-- bench/run.py: start -->", "<!-- bench/run.py: end -->"
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the block between the README's bench markers with the new table."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        sys.exit(f"bench: {readme} has no {README_START} … {README_END} block")
+    readme.write_text(text[: start + len(README_START)] + "\n" + table + text[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

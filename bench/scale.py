@@ -158,8 +158,10 @@ def main() -> None:
         latencies = single_query_latencies(index, latency_queries, args.k)
         result.update(recall_at_k=1.0, **_percentiles(latencies))
         # How clustered the data is: mean cosine of a query's 1st and 10th neighbour vs a random point.
-        scores, _ = index.search(queries[:100], args.k)
-        random_cos = float(np.mean(np.sum(queries[:100] * base[np.random.default_rng(9).integers(0, args.n, 100)], axis=1)))
+        sample = queries[:100]
+        scores, _ = index.search(sample, args.k)
+        others = base[np.random.default_rng(9).integers(0, args.n, len(sample))]
+        random_cos = float(np.mean(np.sum(sample * others, axis=1)))
         result["neighbour_cosines"] = {
             "1st": round(float(scores[:, 0].mean()), 3),
             "10th": round(float(scores[:, -1].mean()), 3),
