@@ -189,3 +189,54 @@ def test_eval_scores_conversations_turn_by_turn(tmp_path: Path, index_dir: Path,
     assert [(p["id"], p["turn"]) for p in lines] == [("c1", 1), ("c1", 2), ("c1", 3)]
     assert lines[0]["answer"] == "Dekanosov" and lines[0]["score"]["correct"] is True
     assert "Dekanosov" in lines[1]["standalone_question"]  # the follow-up was resolved
+
+
+PLAIN_ASKS = [
+    ["ask", "Who replaced Litvinov?"],
+    ["ask", "--json", "Who replaced Litvinov?"],
+    ["ask", "Who?", "--json", "-k", "3", "--retriever", "bm25", "--passages", "--no-rebuild"],
+    ["ask", "--top-k", "50", "--corpus", "some/dir", "--index", "/tmp/ix", "Why?", "--retriever", "dense"],
+    ["ask", "-k", "1", "-k", "7", "x"],  # the last one wins, as in typer
+]
+UNUSUAL_ASKS = [
+    ["ask"], ["ask", "--help"], ["ask", "a", "b"], ["ask", "--top-k=3", "q"], ["ask", "-k", "0", "q"],
+    ["ask", "-k", "51", "q"], ["ask", "-k", "three", "q"], ["ask", "--retriever", "magic", "q"], ["ask", "q", "-k"],
+    ["ask", "--", "-dash question"], ["ask", "--unknown", "q"], ["ask", "-", "q"], ["index", "build"], [],
+]
+
+
+def _typer_parse(args: list[str]) -> dict:
+    import typer
+
+    from qa.cli import app
+
+    group = typer.main.get_command(app)
+    with group.make_context("qa", list(args)) as ctx:
+        command = group.get_command(ctx, args[0])
+        with command.make_context(args[0], list(args[1:]), parent=ctx) as sub:
+            return dict(sub.params)
+
+
+@pytest.mark.parametrize("args", PLAIN_ASKS)
+def test_fast_ask_parses_like_typer(args: list[str]) -> None:
+    from qa.cli import _parse_plain_ask
+
+    expected = _typer_parse(args)
+    parsed = _parse_plain_ask(args)
+    assert parsed is not None
+    assert {**{k: v for k, v in expected.items() if k not in parsed}, **parsed} == expected
+
+
+@pytest.mark.parametrize("args", UNUSUAL_ASKS)
+def test_anything_unusual_is_left_to_typer(args: list[str]) -> None:
+    from qa.cli import _parse_plain_ask
+
+    assert _parse_plain_ask(args) is None
+
+
+def test_fast_ask_names_are_asks_parameters() -> None:
+    import inspect
+
+    from qa.cli import _ASK_FLAGS, _ASK_VALUES, ask
+
+    assert {*_ASK_FLAGS.values(), *_ASK_VALUES.values()} <= set(inspect.signature(ask).parameters)
