@@ -258,6 +258,7 @@ def index_info(
         ("passages", f"{manifest['counts']['passages']} ({manifest['counts']['sentences']} sentences)"),
         ("model", f"{model['name']} ({model['package']} {model['package_version']}, {model['backend']}, dim {model['dim']})"),
         ("chunking", json.dumps(manifest["settings"]["chunking"])),
+        ("dense index", _describe_dense(manifest.get("dense", {}))),
         ("bm25", f"{manifest['settings']['bm25_method']} k1={manifest['settings']['bm25_k1']} b={manifest['settings']['bm25_b']}"),
         ("format", str(manifest["format_version"])),
     ]
@@ -265,6 +266,11 @@ def index_info(
         table.add_row(f"[bold]{key}[/]", value)
     stdout.print(table)
     return EXIT_OK
+
+
+def _describe_dense(dense: dict[str, Any]) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in {**dense.get("build_params", {}), **dense.get("search_params", {})}.items())
+    return f"FAISS {dense.get('factory', 'Flat')}" + (f" ({params})" if params else "") + ", inner product"
 
 
 # Stages that are events, not work to measure: never drawn as bars ("up to date" is told by

@@ -240,3 +240,20 @@ def test_fast_ask_names_are_asks_parameters() -> None:
     from qa.cli import _ASK_FLAGS, _ASK_VALUES, ask
 
     assert {*_ASK_FLAGS.values(), *_ASK_VALUES.values()} <= set(inspect.signature(ask).parameters)
+
+
+def test_one_shot_ask_imports_nothing_it_does_not_use(index_dir: Path, corpus_dir: Path) -> None:
+    """`qa ask --json` as scripts run it: no torch, no bm25s/scipy, no pydantic (typer's parser)."""
+    code = (
+        "import atexit, sys\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'bm25s', 'scipy', 'pydantic')\n"
+        "atexit.register(lambda: sys.stderr.write('LOADED ' + repr(sorted(m for m in heavy if m in sys.modules)) + '\\n'))\n"
+        f"sys.argv = ['qa', 'ask', '--json', 'Who replaced Litvinov?', '--corpus', {str(corpus_dir)!r}, '--index', {str(index_dir)!r}]\n"
+        "from qa.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["answer"] == "Molotov"
+    assert "LOADED []" in proc.stderr, proc.stderr
