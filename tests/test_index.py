@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -145,6 +146,7 @@ def test_an_hnsw_index_loads_with_its_search_parameters(own_index: Path, corpus_
     faiss.write_index(hnsw, str(own_index / "dense.faiss"))
     manifest = json.loads((own_index / "manifest.json").read_text())
     manifest["dense"] = {**spec.as_dict(), "vectors": len(vectors)}
+    manifest["artifacts"]["dense.faiss"] = hashlib.sha256((own_index / "dense.faiss").read_bytes()).hexdigest()
     (own_index / "manifest.json").write_text(json.dumps(manifest))
     assistant = Assistant.load(corpus_copy, own_index, rebuild=False)
     assert faiss.downcast_index(assistant.index.dense).hnsw.efSearch == 77
