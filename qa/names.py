@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,6 +119,29 @@ def load_table(corpus_dir: Path) -> list[NameEntry]:
         raise CorpusError(f"{path}: not a valid name table ({type(exc).__name__}: {exc})") from None
 
 
+class _SpellingPattern:
+    """A spelling as a whole word, any case, possessive allowed — compiled on first need: the
+    table has ~200 spellings, compiling them all cost every fresh `qa ask` ~60 ms, and most
+    questions contain none of them."""
+
+    __slots__ = ("pattern", "_lower", "_ascii", "_compiled")
+
+    def __init__(self, spelling: str) -> None:
+        self.pattern = rf"(?<!\w){re.escape(spelling)}(?:’s|'s)?(?!\w)"
+        self._lower = spelling.lower()
+        self._ascii = spelling.isascii()
+        self._compiled: re.Pattern[str] | None = None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        # Between ASCII strings, case-insensitive matching is lower-case equality, so an ASCII
+        # text that does not contain the lower-cased spelling cannot match (exact, not a guess).
+        if self._ascii and text.isascii() and self._lower not in text.lower():
+            return iter(())
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, re.IGNORECASE)
+        return self._compiled.finditer(text)
+
+
 class NameMatcher:
     """Finds the names of a question in the corpus's own spelling. Build once per index."""
 
@@ -147,15 +170,14 @@ class NameMatcher:
             self._by_key.setdefault(transliteration_key(name), []).append(name)
         corpus_text = "\n".join(corpus_text_parts).lower()
         # Table spellings the corpus actually uses, longest first so "Mao Tse-tung" beats "Mao".
-        self._table: list[tuple[re.Pattern[str], tuple[str, ...], NameEntry]] = []
+        self._table: list[tuple[_SpellingPattern, tuple[str, ...], NameEntry]] = []
         for entry in table:
             used = [s for s in (entry.canonical, *entry.spellings) if _occurs(s.lower(), corpus_text)]
             if not used:
                 continue
             used.sort(key=lambda s: -corpus_text.count(s.lower()))
             for spelling in sorted({entry.canonical, *entry.spellings}, key=len, reverse=True):
-                pattern = re.compile(rf"(?<!\w){re.escape(spelling)}(?:’s|'s)?(?!\w)", re.IGNORECASE)
-                self._table.append((pattern, tuple(used), entry))
+                self._table.append((_SpellingPattern(spelling), tuple(used), entry))
         self._table.sort(key=lambda item: -len(item[0].pattern))
         self._canonical_of = {
             spelling.lower(): entry.canonical for entry in table for spelling in entry.spellings

@@ -139,3 +139,21 @@ def test_occurs_is_the_whole_word_search_it_replaces() -> None:
     for spelling in ["mao", "tse-tung", "molotov", "molotov’s", "x", "_x", "zhdanov", "bería", "malenkov.", "é", "ov", "aide;", "tung met"]:
         expected = re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text) is not None
         assert _occurs(spelling, text) == expected, spelling
+
+
+def test_lazy_spelling_patterns_match_as_the_compiled_regex_does() -> None:
+    import re
+
+    from qa.names import _SpellingPattern
+
+    spellings = ["Kaganovich", "Mao Tse-tung", "Bería", "Ulbricht", "S", "Stalin"]
+    texts = [
+        "", "Who was KAGANOVICH?", "kaganovich's and Kaganovich’s role", "Mao tse-TUNG met stalin", "xKaganovich",
+        "Beria or BERÍA?", "Ulbricht’s men", "ſtalin (long s) and \u212aaganovich (Kelvin sign)", "s S s's",
+        "Ulbrichts", "Stalin-Bería", "über Stalin",
+    ]
+    for spelling in spellings:
+        lazy = _SpellingPattern(spelling)
+        compiled = re.compile(lazy.pattern, re.IGNORECASE)
+        for text in texts:
+            assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in compiled.finditer(text)], (spelling, text)
