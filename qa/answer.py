@@ -46,6 +46,9 @@ _DENSE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 0.45, 0.5, 0.05
 # A candidate's score: its sentence's, plus closeness to the question's words, the share of the
 # question's terms in its own clause, and how sure its type is.
 _CLOSENESS_WEIGHT, _CLAUSE_WEIGHT, _TYPE_WEIGHT = 0.25, 0.3, 0.2
+# What the question says of its names ("closest advisor" in "Who was Kollontai's closest
+# advisor?") must stand in the candidate's own clause, not just the names.
+_PREDICATE_WEIGHT = 0.2
 _SENTENCES_FOR_SPANS = 4
 _NEIGHBOUR_CREDIT = 0.5
 
@@ -415,6 +418,7 @@ def _best_candidate(
         if not spans:
             continue
         shared = _shared_positions(asked, text, sentence)
+        predicate_terms = _predicate_terms(asked)
         members = [answer for answer, _, weight in spans if weight >= 0.8] if asked.wants_list else []
         members = list(dict.fromkeys(members))
         # A list question prefers the sentence that names several of the asked-for things.
@@ -423,9 +427,10 @@ def _best_candidate(
             closeness = 1.0 / (1.0 + _mean_distance(anchor, shared, asked.terms) / 6.0)
             clause = _clause_coverage(asked.terms, text, sentence, anchor)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
+            predicate = _clause_coverage(predicate_terms, text, sentence, anchor)
             total = (
                 sentence.score + _CLOSENESS_WEIGHT * closeness + _CLAUSE_WEIGHT * clause + _TYPE_WEIGHT * type_score
-                + list_bonus - contrast
+                + _PREDICATE_WEIGHT * predicate + list_bonus - contrast
                 + _specificity(asked, text[answer[0] : answer[1]])
             )
             if best is None or total > best[0]:
@@ -434,7 +439,6 @@ def _best_candidate(
                     # "a countryman of Stalin and Beria": the answer is the pair, not half of it.
                     pair = _coordinated(text, [s for s, _, w in spans if w >= 0.8], answer, joined_by_and=True)
                     listed = pair if len(pair) > 1 else []
-                predicate = _clause_coverage(_predicate_terms(asked), text, sentence, anchor)
                 best = (total, Pick(sentence, answer, listed, clause, predicate))
     return best[1] if best else None
 
@@ -495,6 +499,8 @@ def _neighbour_sentences(
 def _predicate_terms(asked: Question) -> dict[str, float]:
     """The question's terms that are not part of the names it mentions: what it says of them."""
     entity_words = {_stem(w) for e in asked.entities for w in _words(e)}
+    # Capitalised words are names too, known to the gazetteer or not ("Alexandra").
+    entity_words |= {_stem(w.lower()) for w in _named_words(asked.text)}
     return {t: w for t, w in asked.terms.items() if t not in entity_words}
 
 
