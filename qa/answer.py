@@ -398,6 +398,11 @@ _CLAUSE_BREAK = re.compile(r"[;:—()]|\b(?:and|but|while|whereas|although|thoug
 _CONTRAST_BEFORE = re.compile(r"\b(?:like|unlike|in contrast to|rather than|instead of|except|besides|not|than)\s+(?:the\s+)?$", re.IGNORECASE)
 _COUNTRIES_AS_ACTORS = re.compile(r"\b(?:enem(?:y|ies)|all(?:y|ies)|powers?|opponents?|rivals?|adversar(?:y|ies))\b", re.IGNORECASE)
 _FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
+# "Who blocked X?" asks for the doer; in "X was blocked at first by Colonel Tulpanov" that is
+# the passive's agent after "by", not the subject's other names.
+_ASKS_AGENT = re.compile(r"\bwho\s+(?!was\b|were\b|is\b|are\b|had\b|has\b)(?:\w+\s+){0,2}?\w+ed\b|\bby whom\b", re.IGNORECASE)
+_AGENT_BEFORE = re.compile(r"^\s+(?:\w+\s+){0,2}?by\s+(?:the\s+)?(?:[A-Z][\w.]*\s+)?$")
+_AGENT_WEIGHT = 0.15
 
 
 def _best_candidate(
@@ -419,6 +424,7 @@ def _best_candidate(
             continue
         shared = _shared_positions(asked, text, sentence)
         predicate_terms = _predicate_terms(asked)
+        asks_agent = asked.kind in ("person", "organisation") and bool(_ASKS_AGENT.search(asked.text))
         members = [answer for answer, _, weight in spans if weight >= 0.8] if asked.wants_list else []
         members = list(dict.fromkeys(members))
         # A list question prefers the sentence that names several of the asked-for things.
@@ -428,9 +434,10 @@ def _best_candidate(
             clause = _clause_coverage(asked.terms, text, sentence, anchor)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
             predicate = _clause_coverage(predicate_terms, text, sentence, anchor)
+            agent = _AGENT_WEIGHT if asks_agent and _is_agent(text, anchor, shared) else 0.0
             total = (
                 sentence.score + _CLOSENESS_WEIGHT * closeness + _CLAUSE_WEIGHT * clause + _TYPE_WEIGHT * type_score
-                + _PREDICATE_WEIGHT * predicate + list_bonus - contrast
+                + _PREDICATE_WEIGHT * predicate + agent + list_bonus - contrast
                 + _specificity(asked, text[answer[0] : answer[1]])
             )
             if best is None or total > best[0]:
@@ -441,6 +448,11 @@ def _best_candidate(
                     listed = pair if len(pair) > 1 else []
                 best = (total, Pick(sentence, answer, listed, clause, predicate))
     return best[1] if best else None
+
+
+def _is_agent(text: str, anchor: tuple[int, int], shared: list[tuple[str, int, int]]) -> bool:
+    """The candidate follows "<a question's word> ... by": the agent of a passive verb."""
+    return any(0 < anchor[0] - end <= 40 and _AGENT_BEFORE.match(text[end : anchor[0]]) for _, _, end in shared)
 
 
 def _neighbour_score(top: float, following: bool) -> float:
