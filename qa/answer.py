@@ -247,9 +247,18 @@ def _kind(question: str) -> tuple[str, bool]:
 _PLURAL_NOUNS = "venues|members|leaders|men|countries|states|territories|cities|people|powers|enemies|nations|officials|places|regions|areas|groups|factions|figures"
 
 
+def _type_noun(question: str, kind: str) -> frozenset[str]:
+    """The noun that names the answer's type ("post" in "What post did Kosygin hold?", "year"
+    in "In what year ..."): it says what the answer is, not what the evidence must say."""
+    if kind in ("reason", "other"):
+        return frozenset()
+    found = re.search(r"\b(?:what|which)\s+(\w+)", question, re.IGNORECASE)
+    return frozenset(content_stems(found.group(1))) if found else frozenset()
+
+
 def analyze(question: str, reader: Reader) -> Question:
     kind, plural = _kind(question)
-    stems = content_stems(question)
+    stems = content_stems(question) - _type_noun(question, kind)
     terms = {s: reader.idf.get(s, reader.unknown_idf) for s in stems}
     entities = reader.entities(question, 0, len(question))
     return Question(
@@ -424,6 +433,7 @@ def _best_candidate(
             continue
         shared = _shared_positions(asked, text, sentence)
         predicate_terms = _predicate_terms(asked)
+        stand_ins = _stand_ins(text, sentence, reader)
         asks_agent = asked.kind in ("person", "organisation") and bool(_ASKS_AGENT.search(asked.text))
         members = [answer for answer, _, weight in spans if weight >= 0.8] if asked.wants_list else []
         members = list(dict.fromkeys(members))
@@ -431,9 +441,9 @@ def _best_candidate(
         list_bonus = 0.08 * min(len(members) - 1, 4) if len(members) > 1 else 0.0
         for answer, anchor, type_score in spans:
             closeness = 1.0 / (1.0 + _mean_distance(anchor, shared, asked.terms) / 6.0)
-            clause = _clause_coverage(asked.terms, text, sentence, anchor)
+            clause = _clause_coverage(asked.terms, text, sentence, anchor, stand_ins)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
-            predicate = _clause_coverage(predicate_terms, text, sentence, anchor)
+            predicate = _clause_coverage(predicate_terms, text, sentence, anchor, stand_ins)
             agent = _AGENT_WEIGHT if asks_agent and _is_agent(text, anchor, shared) else 0.0
             total = (
                 sentence.score + _CLOSENESS_WEIGHT * closeness + _CLAUSE_WEIGHT * clause + _TYPE_WEIGHT * type_score
@@ -448,6 +458,15 @@ def _best_candidate(
                     listed = pair if len(pair) > 1 else []
                 best = (total, Pick(sentence, answer, listed, clause, predicate))
     return best[1] if best else None
+
+
+def _stand_ins(text: str, sentence: ScoredSentence, reader: Reader) -> tuple[tuple[int, str], ...]:
+    """Where "the former" / "the latter" stand in a sentence and the person's name each means."""
+    body = text[sentence.start : sentence.end]
+    if not _FORMER_LATTER.search(body):
+        return ()
+    people = [(e.start, e.end) for e in reader.entities(text, sentence.start, sentence.end) if e.type == "person"]
+    return tuple((phrase[0], text[name[0] : name[1]]) for name, phrase, _ in _former_latter(body, sentence.start, people))
 
 
 def _is_agent(text: str, anchor: tuple[int, int], shared: list[tuple[str, int, int]]) -> bool:
@@ -516,8 +535,13 @@ def _predicate_terms(asked: Question) -> dict[str, float]:
     return {t: w for t, w in asked.terms.items() if t not in entity_words}
 
 
-def _clause_coverage(terms: dict[str, float], text: str, sentence: ScoredSentence, anchor: tuple[int, int]) -> float:
-    """IDF-weighted share of ``terms`` in the clause around the candidate."""
+def _clause_coverage(
+    terms: dict[str, float], text: str, sentence: ScoredSentence, anchor: tuple[int, int],
+    stand_ins: tuple[tuple[int, str], ...] = (),
+) -> float:
+    """IDF-weighted share of ``terms`` in the clause around the candidate; a "the former" /
+    "the latter" in that clause (``stand_ins``: where it stands, the name it stands for) counts
+    as its name: "..., the latter as Prime Minister" is a clause about Kosygin."""
     total = sum(terms.values())
     if not total:
         return 0.0
@@ -527,6 +551,7 @@ def _clause_coverage(terms: dict[str, float], text: str, sentence: ScoredSentenc
     left = max((m.end() for m in breaks if m.end() <= at), default=0)
     right = min((m.start() for m in breaks if m.start() >= to), default=len(body))
     words = body[left:at] + " " + body[to:right]
+    words += "".join(" " + name for where, name in stand_ins if left <= where - sentence.start < right)
     present = content_stems(words)
     got = sum(w for term, w in terms.items() if ({term} | _RELATED.get(term, set())) & present)
     return got / total
