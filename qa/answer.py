@@ -403,7 +403,10 @@ class Pick:
 # The two differ for "the former" / "the latter", which stand for a name said earlier.
 Span = tuple[tuple[int, int], tuple[int, int], float]
 
-_CLAUSE_BREAK = re.compile(r"[;:—()]|\b(?:and|but|while|whereas|although|though)\b|,\s+(?=the (?:former|latter)\b)")
+_CLAUSE_BREAK = re.compile(
+    r"[;:—()]|\b(?:and|but|while|whereas|although|though)\b|,\s+(?=the (?:former|latter)\b)"
+    r"|,\s+(?:(?:in|of|to|by|with|for|from|during|under)\s+)?(?:which|whom|whose)\b"  # a relative clause
+)
 _CONTRAST_BEFORE = re.compile(r"\b(?:like|unlike|in contrast to|rather than|instead of|except|besides|not|than)\s+(?:the\s+)?$", re.IGNORECASE)
 _COUNTRIES_AS_ACTORS = re.compile(r"\b(?:enem(?:y|ies)|all(?:y|ies)|powers?|opponents?|rivals?|adversar(?:y|ies))\b", re.IGNORECASE)
 _FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
