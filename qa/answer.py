@@ -415,6 +415,7 @@ _FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
 _ASKS_AGENT = re.compile(r"\bwho\s+(?!was\b|were\b|is\b|are\b|had\b|has\b)(?:\w+\s+){0,2}?\w+ed\b|\bby whom\b", re.IGNORECASE)
 _AGENT_BEFORE = re.compile(r"^\s+(?:\w+\s+){0,2}?by\s+(?:the\s+)?(?:[A-Z][\w.]*\s+)?$")
 _AGENT_WEIGHT = 0.15
+_ATTACHED_WEIGHT = 0.15
 
 
 def _best_candidate(
@@ -448,6 +449,8 @@ def _best_candidate(
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
             predicate = _clause_coverage(predicate_terms, text, sentence, anchor, stand_ins)
             agent = _AGENT_WEIGHT if asks_agent and _is_agent(text, anchor, shared) else 0.0
+            if asked.kind == "date" and _attached_to(text, sentence, anchor, reader) in asked.entities:
+                agent += _ATTACHED_WEIGHT
             total = (
                 sentence.score + _CLOSENESS_WEIGHT * closeness + _CLAUSE_WEIGHT * clause + _TYPE_WEIGHT * type_score
                 + _PREDICATE_WEIGHT * predicate + agent + list_bonus - contrast
@@ -470,6 +473,17 @@ def _stand_ins(text: str, sentence: ScoredSentence, reader: Reader) -> tuple[tup
         return ()
     people = [(e.start, e.end) for e in reader.entities(text, sentence.start, sentence.end) if e.type == "person"]
     return tuple((phrase[0], text[name[0] : name[1]]) for name, phrase, _ in _former_latter(body, sentence.start, people))
+
+
+def _attached_to(text: str, sentence: ScoredSentence, anchor: tuple[int, int], reader: Reader) -> str | None:
+    """The name a date belongs to: the nearest one before it, places aside ("the conference
+    held in Moscow from April 3 ..." dates the conference; "the meeting of the World Peace
+    Council in February 1951" dates the council's meeting). Canonical, lower case."""
+    before = [
+        e for e in reader.entities(text, sentence.start, anchor[0])
+        if e.end <= anchor[0] and e.type not in ("place", "title") and not re.fullmatch(_MONTH, text[e.start : e.end])
+    ]
+    return before[-1].canonical.lower() if before else None
 
 
 def _is_agent(text: str, anchor: tuple[int, int], shared: list[tuple[str, int, int]]) -> bool:
@@ -655,8 +669,12 @@ def _is_asked(asked: Question, span_text: str, reader: Reader) -> bool:
     canonical = {e.canonical.lower() for e in reader.entities(span_text, 0, len(span_text))}
     if canonical & set(asked.entities):
         return True
-    # Nor part of one: "30" for a question about "the mid-30s".
-    return any(a.startswith(w) and len(w) > 1 for a in asked.asked_words for w in words if w.isdigit())
+    # Nor part of one: "30" for a question about "the mid-30s" — but a fuller date that contains
+    # the question's year is an answer ("April 3 to April 12, 1952" for "the conference of 1952").
+    return any(
+        a.startswith(w) and len(w) > 1 and (a != w or len(words) == 1)
+        for a in asked.asked_words for w in words if w.isdigit()
+    )
 
 
 def _shared_positions(asked: Question, text: str, sentence: ScoredSentence) -> list[tuple[str, int, int]]:
