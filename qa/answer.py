@@ -94,6 +94,8 @@ _POST = re.compile(
     r"[Cc]ommissar|[Vv]ice-[Cc]ommissar|[Pp]remier|representative|counselor|[Mm]arshal|[Cc]olonel)"
     r"(?:\s+(?:of|to|for)\s+(?:the\s+)?[\w’'-]+(?:\s+(?!and\b|who\b|which\b)[\w’'-]+){0,5})?"
 )
+# A number's unit belongs to it: "two years" answers "how long".
+_UNIT = re.compile(r"\s+(?:years?|months?|weeks?|days?|hours?|decades?|centuries|times|per cent|percent)\b")
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
 _WORD = re.compile(r"\w+")
 _PLACE_CUE = re.compile(r"\b(?:in|at|into|to|toward|towards|near|from|via|through)\s+(?:the\s+)?$")
@@ -217,7 +219,7 @@ def _kind(question: str) -> tuple[str, bool]:
         or re.search(r"\b(?:which|what|whom|who)\s+(?:two|three|four|five)\b", q)
     )
     if word == "how":
-        return ("number", False) if re.match(r"how (?:many|much)\b", rest) else ("reason", False)
+        return ("number", False) if re.match(r"how (?:many|much|old|long)\b", rest) else ("reason", False)
     if word == "why" or re.search(r"\bwhat (?:was|is|were) the (?:reason|purpose|motive|cause)\b", q):
         return "reason", False
     if word == "when" or re.match(
@@ -599,8 +601,11 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
     elif asked.kind == "post":
         spans = [((start + m.start(), start + m.start() + len(_trim_tail(m.group()))), 1.0) for m in _POST.finditer(body)]
     elif asked.kind == "number":
-        spans = [((start + m.start(), start + m.end()), 1.0) for m in _NUMBER.finditer(body)]
+        spans = [((start + m.start(), start + m.end() + _unit_length(body, m.end())), 1.0) for m in _NUMBER.finditer(body)]
         spans = [(s, w) for s, w in spans if not re.fullmatch(r"\d{4}", text[s[0] : s[1]])]  # years are dates
+        # Nor is the day of a date a count: "January 8, 1952" says nothing about "how many".
+        dates = [(start + m.start(), start + m.end()) for m in _DATE.finditer(body)]
+        spans = [(s, w) for s, w in spans if not any(a <= s[0] and s[1] <= b for a, b in dates)]
     else:
         wanted = {"person": ("person",), "place": ("place",), "organisation": ("organisation",), "work": ("work",)}[asked.kind]
         entities = reader.entities(text, start, end)
@@ -624,6 +629,11 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
         resolved = _former_latter(body, start, [s for s, w in spans if w >= 1.0])
     typed = [(s, s, w) for s, w in spans] + resolved
     return [(a, p, w) for a, p, w in typed if not _is_asked(asked, text[a[0] : a[1]], reader)]
+
+
+def _unit_length(body: str, at: int) -> int:
+    unit = _UNIT.match(body, at)
+    return len(unit.group()) if unit else 0
 
 
 def _trim_tail(phrase: str) -> str:
