@@ -714,6 +714,7 @@ def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]], we
 FEATURES = (
     "dense", "coverage", "top_dense", "entities_present", "typed_missing", "unknown_share",
     "predicate_coverage", "clause", "open_question", "unknown_name", "predicate_clause", "names_present",
+    "count_missing", "date_unattached",
 )
 
 
@@ -773,6 +774,14 @@ def confidence_features(asked: Question, pick: Pick, sentences: list[ScoredSente
         "unknown_name": float(any(_stem(w.lower()) not in reader.idf for w in named)),
         "predicate_clause": round(pick.predicate_clause, 4),
         "names_present": sum(_stem(w.lower()) in window_stems for w in named) / len(named) if named else 1.0,
+        # A date or a number asked for, and none in the evidence: the sentence cannot hold it.
+        "count_missing": float(asked.kind in ("date", "number") and not has_span),
+        # The date found belongs to another name than the question's ("the founding of the
+        # Cominform ... in the fall of 1947" for "When was the Warsaw Pact founded?").
+        "date_unattached": float(
+            asked.kind == "date" and has_span and bool(asked.entities)
+            and _attached_to(reader.documents[source.passage.doc], source, pick.span, reader) not in asked.entities
+        ),
     }
 
 
