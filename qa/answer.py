@@ -451,6 +451,8 @@ def _best_candidate(
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
             predicate = _clause_coverage(predicate_terms, text, sentence, anchor, stand_ins)
             agent = _AGENT_WEIGHT if asks_agent and _is_agent(text, anchor, shared) else 0.0
+            if _possessor_of(asked, text, anchor[1]):
+                agent += _AGENT_WEIGHT
             if asked.kind == "date" and _attached_to(text, sentence, anchor, reader) in asked.entities:
                 agent += _ATTACHED_WEIGHT
             total = (
@@ -620,6 +622,8 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
                 spans.append(((entity.start, entity.end), 0.8))  # conferences go by their places: Yalta
             elif entity.type == "place" and asked.kind == "person" and _COUNTRIES_AS_ACTORS.search(asked.text):
                 spans.append(((entity.start, entity.end), 1.0))  # "Who were the chief enemies?" → Britain
+            elif asked.kind == "person" and entity.type in ("place", "organisation") and _possessor_of(asked, text, entity.end):
+                spans.append(((entity.start, entity.end), 1.0))  # "Whose opposition ...?" → "Poland’s opposition"
             elif entity.type == "name" and asked.kind == "person" and not _PLACE_CUE.search(before):
                 spans.append(((entity.start, entity.end), 0.4))
             elif entity.type == "name" and asked.kind == "place" and _PLACE_CUE.search(before):
@@ -634,6 +638,16 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
 def _unit_length(body: str, at: int) -> int:
     unit = _UNIT.match(body, at)
     return len(unit.group()) if unit else 0
+
+
+def _possessor_of(asked: Question, text: str, at: int) -> bool:
+    """The name ending at ``at`` owns what a "whose" question asks about: "Whose opposition
+    blocked ...?" and "Poland’s opposition blocked ..."."""
+    owned = re.search(r"\bwhose\s+(\w+)", asked.text, re.IGNORECASE)
+    if not owned:
+        return False
+    after = re.match(r"[’']s?\s+(\w+)(?:\s+(\w+))?", text[at : at + 60])  # "Poland’s (own) opposition"
+    return bool(after) and _stem(owned.group(1).lower()) in {_stem(w.lower()) for w in after.groups() if w}
 
 
 def _trim_tail(phrase: str) -> str:
