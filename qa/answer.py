@@ -568,14 +568,26 @@ def _clause_coverage(
         return 0.0
     body = text[sentence.start : sentence.end]
     at, to = anchor[0] - sentence.start, anchor[1] - sentence.start
-    breaks = [m for m in _CLAUSE_BREAK.finditer(body)]
+    # "Beria, Malenkov, and Khrustschev": an "and" between names joins a list, not clauses.
+    breaks = [m for m in _CLAUSE_BREAK.finditer(body) if not _joins_names(body, m)]
     left = max((m.end() for m in breaks if m.end() <= at), default=0)
     right = min((m.start() for m in breaks if m.start() >= to), default=len(body))
+    if body[left - 1 : left] == "—" and body[right : right + 1] == "—":
+        # An apposition between dashes ("fell to the troika—Beria, Malenkov, and Khrustschev—who
+        # ...") belongs to the clause around it.
+        left = max((m.end() for m in breaks if m.end() < left), default=0)
+        right = min((m.start() for m in breaks if m.start() > right), default=len(body))
     words = body[left:at] + " " + body[to:right]
     words += "".join(" " + name for where, name in stand_ins if left <= where - sentence.start < right)
     present = content_stems(words)
     got = sum(w for term, w in terms.items() if ({term} | _RELATED.get(term, set())) & present)
     return got / total
+
+
+def _joins_names(body: str, match: re.Match[str]) -> bool:
+    return match.group() == "and" and bool(
+        re.search(r"[A-Z][\w’'-]*,?\s+$", body[: match.start()]) and re.match(r"\s+[A-Z]", body[match.end() :])
+    )
 
 
 def _specificity(asked: Question, answer: str) -> float:
