@@ -617,6 +617,8 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
     elif asked.kind == "number":
         spans = [((start + m.start(), start + m.end() + _unit_length(body, m.end())), 1.0) for m in _NUMBER.finditer(body)]
         spans = [(s, w) for s, w in spans if not re.fullmatch(r"\d{4}", text[s[0] : s[1]])]  # years are dates
+        # "one Semyonov" is "a certain Semyonov", not a count.
+        spans = [(s, w) for s, w in spans if not re.match(r"[Oo]ne\s+[A-Z]", text[s[0] : s[0] + 6])]
         # Nor is the day of a date a count: "January 8, 1952" says nothing about "how many".
         dates = [(start + m.start(), start + m.end()) for m in _DATE.finditer(body)]
         spans = [(s, w) for s, w in spans if not any(a <= s[0] and s[1] <= b for a, b in dates)]
@@ -625,8 +627,8 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
         entities = reader.entities(text, start, end)
         for entity in entities:
             before = text[max(0, entity.start - 12) : entity.start]
-            if entity.type == "title":
-                continue
+            if entity.type == "title" or entity.type == "name" and re.fullmatch(_MONTH, text[entity.start : entity.end]):
+                continue  # a month is a date's, not a person's name
             if entity.type in wanted:
                 actors = asked.kind == "person" and _COUNTRIES_AS_ACTORS.search(asked.text)
                 spans.append(((entity.start, entity.end), 0.5 if actors else 1.0))

@@ -166,3 +166,8 @@ def test_what_the_evidence_lacks_lowers_the_confidence(assistant: Assistant, que
 def test_a_day_of_a_date_is_not_a_count(assistant: Assistant) -> None:
     answer = assistant.ask("How old was Stalin in 1952?").answer
     assert answer is None or answer not in {"8", "6", "22"}
+
+
+def test_a_month_is_no_person_and_one_name_is_no_count(assistant: Assistant) -> None:
+    assert assistant.ask("Who was the British Prime Minister in 1952?").answer != "January"
+    assert assistant.ask("How old was Dekanosov at the time?").answer != "one"  # "one Semyonov" = a certain Semyonov
