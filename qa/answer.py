@@ -361,6 +361,9 @@ def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], r
     return sorted(scored.values(), key=lambda s: (-s.score, s.start))
 
 
+_PRONOUN = re.compile(r"\b(?:its|it|they|their|he|his|she|her)\b")
+
+
 def _coverage(asked: Question, key: tuple[str, int, int], reader: Reader) -> float:
     """IDF-weighted share of the question's terms in the sentence (half credit for a term only
     in a neighbouring sentence of the same paragraph)."""
@@ -372,6 +375,10 @@ def _coverage(asked: Question, key: tuple[str, int, int], reader: Reader) -> flo
     near: set[str] = set()
     for a, b in reader.neighbours.get(key, ()):
         near |= _stems_of(reader, doc, a, b)
+        if a < start and _PRONOUN.search(reader.documents[doc], a, b) and _PRONOUN.search(reader.documents[doc], start, end):
+            # "Leningrad was its center. ... were its members.": the pronoun's sentence carries
+            # the topic of the one before it, two sentences back.
+            near |= set().union(*(_stems_of(reader, doc, c, d) for c, d in reader.neighbours.get((doc, a, b), ()) if c < a))
     got = 0.0
     for term, weight in asked.terms.items():
         variants = {term} | _RELATED.get(term, set())

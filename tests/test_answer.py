@@ -171,3 +171,9 @@ def test_a_day_of_a_date_is_not_a_count(assistant: Assistant) -> None:
 def test_a_month_is_no_person_and_one_name_is_no_count(assistant: Assistant) -> None:
     assert assistant.ask("Who was the British Prime Minister in 1952?").answer != "January"
     assert assistant.ask("How old was Dekanosov at the time?").answer != "one"  # "one Semyonov" = a certain Semyonov
+
+
+def test_a_pronoun_chain_carries_the_topic(assistant: Assistant) -> None:
+    # "One group was Great Russian ... Leningrad was its center ... X, Y, Z were its members."
+    answer = assistant.ask("Who were the members of the Great Russian group in the Politburo?").answer or ""
+    assert all(name in answer for name in ("Zhdanov", "Sherbakov", "Andreyev", "Vosnesensky"))
