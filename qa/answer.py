@@ -62,7 +62,8 @@ _GENERIC = {"article", "according", "author", "mention", "mentioned", "say", "sa
 # A few verb ↔ noun pairs the stemmer keeps apart ("die" / "death").
 _RELATED = {"die": {"death", "dead"}, "death": {"die", "dead"}, "born": {"birth"}, "birth": {"born"},
             "kill": {"death", "murder"}, "head": {"chief", "lead"}, "lead": {"leader", "head", "leadership"},
-            "leader": {"lead", "head"}, "found": {"establish"}, "begin": {"began", "start"}}
+            "leader": {"lead", "head"}, "found": {"establish"}, "begin": {"began", "start"},
+            "unit": {"uniti"}, "uniti": {"unit"}}  # "united" / "unity"
 _PERSON_NOUNS = ("person|man|woman|men|leader|leaders|official|minister|diplomat|ambassador|correspondent|agent|"
                  "intermediary|marshal|colonel|premier|member|members|observer|representative|commissar|"
                  "general|politician|statesman|envoy|advisor|adviser|counselor|secretary|dictator|figure|"

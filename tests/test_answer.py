@@ -177,3 +177,7 @@ def test_a_pronoun_chain_carries_the_topic(assistant: Assistant) -> None:
     # "One group was Great Russian ... Leningrad was its center ... X, Y, Z were its members."
     answer = assistant.ask("Who were the members of the Great Russian group in the Politburo?").answer or ""
     assert all(name in answer for name in ("Zhdanov", "Sherbakov", "Andreyev", "Vosnesensky"))
+
+
+def test_united_and_unity_are_one_term(assistant: Assistant) -> None:
+    assert "Communism in one country" in (assistant.ask("What is the immediate goal on which the Politburo is united?").answer or "")
