@@ -358,11 +358,23 @@ def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], r
             dense = float(reader.sentence_vectors[reader.sentence_rows[key]] @ query_vector)
             coverage = _coverage(asked, key, reader)
             score = _DENSE_WEIGHT * dense + _LEXICAL_WEIGHT * coverage + _RANK_WEIGHT / hit.rank
+            if asked.kind == "other" and _defines(asked, reader.documents[hit.passage.doc][sentence.start : sentence.end]):
+                score += _COPULA_WEIGHT
             scored[key] = ScoredSentence(hit.passage, sentence.start, sentence.end, score, dense, coverage, hit.rank)
     return sorted(scored.values(), key=lambda s: (-s.score, s.start))
 
 
 _PRONOUN = re.compile(r"\b(?:its|it|they|their|he|his|she|her)\b")
+
+
+_COPULA_WEIGHT = 0.1
+
+
+def _defines(asked: Question, sentence: str) -> bool:
+    """A copula sentence whose subject is the question's thing: "The only pre-condition was that
+    ..." for "What did Lenin name as the only pre-condition ...?"."""
+    subject = re.match(r"\W*(?:The|This|That|Its|His|Her|Their)\s+(?:\w+\s+){0,3}?([\w-]+)\s+(?:was|is|were|are)\b", sentence)
+    return bool(subject) and _stem(subject.group(1).lower().split("-")[-1]) in _predicate_terms(asked)
 
 
 def _coverage(asked: Question, key: tuple[str, int, int], reader: Reader) -> float:

@@ -181,3 +181,8 @@ def test_a_pronoun_chain_carries_the_topic(assistant: Assistant) -> None:
 
 def test_united_and_unity_are_one_term(assistant: Assistant) -> None:
     assert "Communism in one country" in (assistant.ask("What is the immediate goal on which the Politburo is united?").answer or "")
+
+
+def test_a_copula_sentence_defines_what_is_asked(assistant: Assistant) -> None:
+    # "The only pre-condition was that ..." answers "What ... the only pre-condition ...?".
+    assert "left in peace" in (assistant.ask("What did Lenin name as the only pre-condition for normal relations?").answer or "")
