@@ -159,6 +159,7 @@ class Reader:
     unknown_idf: float
     entities: Callable[[str, int, int], list[Entity]]
     neighbours: dict[tuple[str, int, int], tuple[tuple[int, int], ...]]
+    folded: str = ""  # the corpus in lower case with single spaces, to look phrases up
 
     @classmethod
     def build(
@@ -186,8 +187,12 @@ class Reader:
                     if "\n\n" not in text[a[1] : b[0]].replace("\r", ""):  # same paragraph
                         near.append(keys[j][1:])
             neighbours[(doc, start, end)] = tuple(near)
+        folded = " ".join(
+            " ".join(apply_repairs(text, 0, len(text), repairs.get(doc, ())).lower().split()) for doc, text in documents.items()
+        )
         return cls(
-            sentence_vectors, sentence_rows, documents, repairs, idf, math.log(1 + (n + 0.5) / 0.5), entities, neighbours
+            sentence_vectors, sentence_rows, documents, repairs, idf, math.log(1 + (n + 0.5) / 0.5), entities, neighbours,
+            folded,
         )
 
 
@@ -762,7 +767,7 @@ def _mean_distance(span: tuple[int, int], shared: list[tuple[str, int, int]], we
 FEATURES = (
     "dense", "coverage", "top_dense", "entities_present", "typed_missing", "unknown_share",
     "predicate_coverage", "clause", "open_question", "unknown_name", "predicate_clause", "names_present",
-    "count_missing", "date_unattached",
+    "count_missing", "date_unattached", "unknown_phrase",
 )
 
 
@@ -822,6 +827,9 @@ def confidence_features(asked: Question, pick: Pick, sentences: list[ScoredSente
         "unknown_name": float(any(_stem(w.lower()) not in reader.idf for w in named)),
         "predicate_clause": round(pick.predicate_clause, 4),
         "names_present": sum(_stem(w.lower()) in window_stems for w in named) / len(named) if named else 1.0,
+        # A name of several words that the corpus never writes ("the Warsaw Pact", "the Korean
+        # War"), although each word occurs.
+        "unknown_phrase": float(any(not _phrase_known(phrase, reader) for phrase in _name_phrases(asked.text))),
         # A date or a number asked for, and none in the evidence: the sentence cannot hold it.
         "count_missing": float(asked.kind in ("date", "number") and not has_span),
         # The date found belongs to another name than the question's ("the founding of the
@@ -831,6 +839,19 @@ def confidence_features(asked: Question, pick: Pick, sentences: list[ScoredSente
             and _attached_to(reader.documents[source.passage.doc], source, pick.span, reader) not in asked.entities
         ),
     }
+
+
+def _name_phrases(question: str) -> list[str]:
+    """Runs of two or more capitalised words inside the question (not its first word); a
+    possessive ends a run ("Zhdanov's European line")."""
+    body = question[len(question.split(" ", 1)[0]) :]
+    return [m.group() for m in re.finditer(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)+(?![\w-])", body)]
+
+
+def _phrase_known(phrase: str, reader: Reader) -> bool:
+    """The corpus writes the phrase, perhaps with an initial or a word between ("James F. Byrnes")."""
+    words = [re.escape(w) for w in phrase.lower().split()]
+    return bool(re.search(r"\b" + r"(?:\s+\S+){0,1}\s+".join(words), reader.folded))
 
 
 def _named_words(question: str) -> list[str]:

@@ -186,3 +186,16 @@ def test_united_and_unity_are_one_term(assistant: Assistant) -> None:
 def test_a_copula_sentence_defines_what_is_asked(assistant: Assistant) -> None:
     # "The only pre-condition was that ..." answers "What ... the only pre-condition ...?".
     assert "left in peace" in (assistant.ask("What did Lenin name as the only pre-condition for normal relations?").answer or "")
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("In what year was the Warsaw Pact founded?", 1.0),  # "Warsaw" and "pact" occur, "Warsaw Pact" never
+        ("Besides the New York Evening Journal, which newspaper's correspondent did Lenin talk to?", 0.0),
+        ("In his book Speaking Frankly, what did James Byrnes note about Stalin?", 0.0),  # "James F. Byrnes"
+        ("Which organization besides the Red Army's political high command did Sherbakov head?", 0.0),
+    ],
+)
+def test_a_name_phrase_the_corpus_never_writes(assistant: Assistant, question: str, unknown: float) -> None:
+    assert assistant.ask(question).features["unknown_phrase"] == unknown
