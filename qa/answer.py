@@ -439,7 +439,9 @@ _COUNTRIES_AS_ACTORS = re.compile(r"\b(?:enem(?:y|ies)|all(?:y|ies)|powers?|oppo
 _FORMER_LATTER = re.compile(r"\bthe (former|latter)\b")
 # "Who blocked X?" asks for the doer; in "X was blocked at first by Colonel Tulpanov" that is
 # the passive's agent after "by", not the subject's other names.
-_ASKS_AGENT = re.compile(r"\bwho\s+(?!was\b|were\b|is\b|are\b|had\b|has\b)(?:\w+\s+){0,2}?\w+ed\b|\bby whom\b", re.IGNORECASE)
+_ASKS_AGENT = re.compile(
+    r"\bwho\s+(?!was\b|were\b|is\b|are\b|had\b|has\b)(?:\w+\s+){0,2}?(\w+ed)\b|\bby whom\b.*?\b(\w+ed)\b", re.IGNORECASE
+)
 _AGENT_BEFORE = re.compile(r"^\s+(?:\w+\s+){0,2}?by\s+(?:the\s+)?(?:[A-Z][\w.]*\s+)?$")
 _AGENT_WEIGHT = 0.15
 _ATTACHED_WEIGHT = 0.15
@@ -465,7 +467,8 @@ def _best_candidate(
         shared = _shared_positions(asked, text, sentence)
         predicate_terms = _predicate_terms(asked)
         stand_ins = _stand_ins(text, sentence, reader)
-        asks_agent = asked.kind in ("person", "organisation") and bool(_ASKS_AGENT.search(asked.text))
+        doing = _ASKS_AGENT.search(asked.text) if asked.kind in ("person", "organisation") else None
+        verb = _stem((doing.group(1) or doing.group(2)).lower()) if doing else None  # "blocked" → "block"
         members = [answer for answer, _, weight in spans if weight >= 0.8] if asked.wants_list else []
         members = list(dict.fromkeys(members))
         # A list question prefers the sentence that names several of the asked-for things.
@@ -475,7 +478,7 @@ def _best_candidate(
             clause = _clause_coverage(asked.terms, text, sentence, anchor, stand_ins)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
             predicate = _clause_coverage(predicate_terms, text, sentence, anchor, stand_ins)
-            agent = _AGENT_WEIGHT if asks_agent and _is_agent(text, anchor, shared) else 0.0
+            agent = _AGENT_WEIGHT if verb and _is_agent(text, anchor, [p for p in shared if p[0] == verb]) else 0.0
             if _possessor_of(asked, text, anchor[1]):
                 agent += _AGENT_WEIGHT
             if asked.kind == "date" and _attached_to(text, sentence, anchor, reader) in asked.entities:
@@ -516,7 +519,7 @@ def _attached_to(text: str, sentence: ScoredSentence, anchor: tuple[int, int], r
 
 
 def _is_agent(text: str, anchor: tuple[int, int], shared: list[tuple[str, int, int]]) -> bool:
-    """The candidate follows "<a question's word> ... by": the agent of a passive verb."""
+    """The candidate follows "<the question's verb> ... by": the agent of that verb in the passive."""
     return any(0 < anchor[0] - end <= 40 and _AGENT_BEFORE.match(text[end : anchor[0]]) for _, _, end in shared)
 
 
@@ -603,6 +606,10 @@ def _clause_coverage(
         left = max((m.end() for m in breaks if m.end() < left), default=0)
         right = min((m.start() for m in breaks if m.start() > right), default=len(body))
     words = body[left:at] + " " + body[to:right]
+    if left > 0 and re.search(r"\b(?:it|this|them)\b", words):
+        # "... position was shaken ..., but Beria and Malenkov have succeeded in restoring it":
+        # the pronoun stands for the sentence's first clause.
+        words += " " + body[: min(m.start() for m in breaks)]
     words += "".join(" " + name for where, name in stand_ins if left <= where - sentence.start < right)
     present = content_stems(words)
     got = sum(w for term, w in terms.items() if ({term} | _RELATED.get(term, set())) & present)

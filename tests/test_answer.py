@@ -199,3 +199,10 @@ def test_a_copula_sentence_defines_what_is_asked(assistant: Assistant) -> None:
 )
 def test_a_name_phrase_the_corpus_never_writes(assistant: Assistant, question: str, unknown: float) -> None:
     assert assistant.ask(question).features["unknown_phrase"] == unknown
+
+
+def test_a_pronoun_in_a_later_clause_stands_for_the_first(assistant: Assistant) -> None:
+    # "The troika’s position was shaken by Khrustschevs defeat ..., but Beria and Malenkov have
+    # ... succeeded in restoring it": the restorers are not the agent of "shaken".
+    answer = assistant.ask("Who restored the troika's position afterwards?").answer or ""
+    assert "Beria" in answer and "Malenkov" in answer
