@@ -347,10 +347,25 @@ def resolve_description(question: str, described: str, name: str, evidence: str)
     description that the bridging evidence does not use are kept ("... later sent as
     ambassador"), since they may belong to the question's own clause."""
     used = content_stems(evidence)
-    kept = [w for w in re.findall(r"[\w’'-]+|[?]", described) if w == "?" or _stem(w.lower()) not in used]
-    words = [w for w in kept[2:]] if len(kept) > 2 else kept  # drop "the man" / "the leader"
-    remainder = " ".join(w for w in words if w.lower() not in ("who", "whose", "whom", "that", "which"))
-    return f"{question[: len(question) - len(described)]}{name} {remainder}".replace(" ?", "?").strip()
+    tokens = re.findall(r"[\w’'-]+|[?]", described)
+    last_used = max((i for i, w in enumerate(tokens) if _stem(w.lower()) in used and w.lower() not in _stopwords()), default=-1)
+    if last_used >= 2:
+        # The description ends with the last word its evidence uses; what follows is the
+        # question's own clause: "the man Beria brought to Moscow to run the NKVD's Foreign
+        # Section | later sent as ambassador".
+        words = tokens[last_used + 1 :]
+    else:
+        kept = [w for w in tokens if w == "?" or _stem(w.lower()) not in used]
+        words = [w for w in kept[2:]] if len(kept) > 2 else kept  # drop "the man" / "the leader"
+    if last_used >= 2:
+        remainder = " ".join(words)
+    else:
+        remainder = " ".join(w for w in words if w.lower() not in ("who", "whose", "whom", "that", "which"))
+    # Where the description starts in the question (both rewritten to the corpus's spellings,
+    # which may change the lengths of words before it).
+    at = question.rfind(described.rstrip("? "))
+    prefix = question[:at] if at >= 0 else question[: len(question) - len(described)]
+    return f"{prefix}{name} {remainder}".replace(" ?", "?").strip()
 
 
 def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> list[ScoredSentence]:

@@ -206,3 +206,19 @@ def test_a_pronoun_in_a_later_clause_stands_for_the_first(assistant: Assistant) 
     # ... succeeded in restoring it": the restorers are not the agent of "shaken".
     answer = assistant.ask("Who restored the troika's position afterwards?").answer or ""
     assert "Beria" in answer and "Malenkov" in answer
+
+
+def test_a_description_is_replaced_by_its_name() -> None:
+    from qa.answer import resolve_description
+
+    evidence = "After Beria was appointed chief of the State Police in 1938, he had brought Dekanosov to Moscow to direct the Foreign Section of the NKVD (now the MVD)."
+    described = "the man Beria brought to Moscow to run the NKVD's Foreign Section later sent as ambassador?"
+    question = f"To which city was {described}"
+    # The question's own clause is what follows the last word the evidence uses.
+    assert resolve_description(question, described, "Dekanosov", evidence) == "To which city was Dekanosov later sent as ambassador?"
+    # The description is found where it stands, whatever the lengths of the words before it.
+    question = "Who was the first deputy in the Foreign Ministry to the man who replaced Litvinov?"
+    evidence = "Thus Litvinov’s replacement by Molotov in the spring of 1939 ..."
+    assert resolve_description(question, "the man who replaced Litvinov", "Molotov", evidence).startswith(
+        "Who was the first deputy in the Foreign Ministry to Molotov"
+    )
