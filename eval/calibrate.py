@@ -82,7 +82,10 @@ def scores(p: np.ndarray, right: np.ndarray, answerable: np.ndarray, threshold: 
 
 def choose_threshold(p: np.ndarray, right: np.ndarray, answerable: np.ndarray) -> float:
     best, best_value = 0.0, -1.0
-    for threshold in np.unique(np.concatenate([[0.0], p])):
+    # Midway between neighbouring confidences, so that rounding the written weights cannot
+    # move an answer across the threshold.
+    levels = np.unique(np.concatenate([[0.0], p]))
+    for threshold in np.concatenate([[0.0], (levels[:-1] + levels[1:]) / 2]):
         s = scores(p, right, answerable, threshold)
         value = s["accuracy"] + s["abstention_accuracy"]  # both targets count equally
         if s["false_abstention"] <= MAX_FALSE_ABSTENTION and value > best_value:
