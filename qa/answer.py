@@ -14,10 +14,16 @@ rules over the retriever's evidence):
    corpus gazetteer (``qa.names``), dates, numbers, quoted terms — never the question's own
    entities, and scored by their sentence and by their closeness to the question's words;
    a list question gets every candidate of its type in the best sentence; a reason gets the
-   clause that states it (from "because", "in order to", ...) or the whole sentence;
+   clause that states it (from "because", "in order to", ...) or the whole sentence. The clause
+   around a candidate is read with a little syntax: what the question says of its names must
+   stand in it; "the former/latter", a pronoun and an apposition between dashes stand for
+   their names; a relative clause is a clause of its own; the agent after a passive "by", the
+   possessor in "Y's N" for "Whose N?" and a date attached to the question's name are preferred;
 4. ``confidence`` combines the evidence score with whether the question's own names occur in
-   the evidence and whether a candidate of the asked type exists; below ``ABSTAIN_BELOW`` the
-   assistant says the corpus does not answer (``answer`` is ``None``);
+   the evidence and whether a candidate of the asked type exists (a date or number, and one
+   that belongs to the question's name), and whether the corpus ever writes the question's
+   multi-word names; below the calibrated threshold the assistant says the corpus does not
+   answer (``answer`` is ``None``);
 5. every citation's quote is checked against the corpus text by its offsets before it is
    returned; when the answer's sentence lacks a name the question asked about, the sentence
    that links them is cited too (a multi-passage answer).
