@@ -99,7 +99,8 @@ _POST = re.compile(
     r"\b(?:(?:deputy|vice|first|last|present|former|Deputy|Vice|First|Foreign|Prime)[\s-]+)*"
     r"(?:chairman|chief|director|head|secretary-general|secretary|ambassador|ambassadress|[Mm]inister|"
     r"[Cc]ommissar|[Vv]ice-[Cc]ommissar|[Pp]remier|representative|counselor|[Mm]arshal|[Cc]olonel)"
-    r"(?:\s+(?:of|to|for)\s+(?:the\s+)?[\w’'-]+(?:\s+(?!and\b|who\b|which\b)[\w’'-]+){0,5})?"
+    # "ambassador to Berlin", not "Vice-Commissar to represent the group": "to" takes a name.
+    r"(?:\s+(?:(?:of|for)\s+(?:the\s+)?|to\s+(?:the\s+)?(?=[A-Z]))[\w’'-]+(?:\s+(?!and\b|who\b|which\b)[\w’'-]+){0,5})?"
 )
 # A number's unit belongs to it: "two years" answers "how long".
 _UNIT = re.compile(r"\s+(?:years?|months?|weeks?|days?|hours?|decades?|centuries|times|per cent|percent)\b")
@@ -243,7 +244,7 @@ def _kind(question: str) -> tuple[str, bool]:
         return "person", plural or bool(re.search(r"\bmembers\b|^\s*besides\b[^?]*,\s*who\b", q))
     if word == "where":
         return "place", False
-    if re.match(r"(?:what|which) (?:post|office|position|title|rank|job|role)\b", rest) or re.search(r"\bto (?:what|which) post\b", q):
+    if re.match(r"(?:what|which) (?:\w+ )?(?:post|office|position(?! (?:for|on|of)\b)|title|rank|job|role)\b", rest) or re.search(r"\bto (?:what|which) post\b", q):
         return "post", False
     if re.match(r"(?:what|which) (?:number|percentage)\b", rest):
         return "number", False
@@ -534,7 +535,7 @@ def _attached_to(text: str, sentence: ScoredSentence, anchor: tuple[int, int], r
     Council in February 1951" dates the council's meeting). Canonical, lower case."""
     before = [
         e for e in reader.entities(text, sentence.start, anchor[0])
-        if e.end <= anchor[0] and e.type not in ("place", "title") and not re.fullmatch(_MONTH, text[e.start : e.end])
+        if e.end <= anchor[0] and e.type not in ("place", "title", "role") and not re.fullmatch(_MONTH, text[e.start : e.end])
     ]
     return before[-1].canonical.lower() if before else None
 
@@ -667,6 +668,9 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
         spans = [((start + m.start(), start + m.end()), 1.0) for m in _DATE.finditer(body)]
     elif asked.kind == "post":
         spans = [((start + m.start(), start + m.start() + len(_trim_tail(m.group()))), 1.0) for m in _POST.finditer(body)]
+        # A title the gazetteer knows ("Vojd") is an office too.
+        if re.search(r"\btitle\b", asked.text, re.IGNORECASE):
+            spans += [((e.start, e.end), 1.0) for e in reader.entities(text, start, end) if e.type == "title"]
     elif asked.kind == "number":
         spans = [((start + m.start(), start + m.end() + _unit_length(body, m.end())), 1.0) for m in _NUMBER.finditer(body)]
         spans = [(s, w) for s, w in spans if not re.fullmatch(r"\d{4}", text[s[0] : s[1]])]  # years are dates
@@ -680,7 +684,7 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
         entities = reader.entities(text, start, end)
         for entity in entities:
             before = text[max(0, entity.start - 12) : entity.start]
-            if entity.type == "title" or entity.type == "name" and re.fullmatch(_MONTH, text[entity.start : entity.end]):
+            if entity.type in ("title", "role") or entity.type == "name" and re.fullmatch(_MONTH, text[entity.start : entity.end]):
                 continue  # a month is a date's, not a person's name
             if entity.type in wanted:
                 actors = asked.kind == "person" and _COUNTRIES_AS_ACTORS.search(asked.text)

@@ -246,7 +246,8 @@ class NameMatcher:
                 _strip_possessive(w) in self.names for w in words
             ):
                 stripped = _strip_possessive(m.group())
-                kind = "title" if all(w in _TITLES or _INITIAL.fullmatch(w) for w in words) else "name"
+                # Words of office nobody listed ("Prime Minister", "Soviet"): a role, not a name.
+                kind = "role" if all(w in _TITLES or _INITIAL.fullmatch(w) for w in words) else "name"
                 found.append(Entity(m.start(), m.start() + len(stripped), kind, stripped))
         found.sort(key=lambda e: e.start)
         merged: list[Entity] = []
