@@ -36,8 +36,8 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -695,9 +695,7 @@ def _typed_spans(asked: Question, sentence: ScoredSentence, text: str, reader: R
                 spans.append(((entity.start, entity.end), 1.0))  # "Who were the chief enemies?" → Britain
             elif asked.kind == "person" and entity.type in ("place", "organisation") and _possessor_of(asked, text, entity.end):
                 spans.append(((entity.start, entity.end), 1.0))  # "Whose opposition ...?" → "Poland’s opposition"
-            elif entity.type == "name" and asked.kind == "person" and not _PLACE_CUE.search(before):
-                spans.append(((entity.start, entity.end), 0.4))
-            elif entity.type == "name" and asked.kind == "place" and _PLACE_CUE.search(before):
+            elif entity.type == "name" and asked.kind == "person" and not _PLACE_CUE.search(before) or entity.type == "name" and asked.kind == "place" and _PLACE_CUE.search(before):
                 spans.append(((entity.start, entity.end), 0.4))
         if asked.kind == "work":
             spans += [((start + m.start(1), start + m.end(1)), 0.8) for m in _QUOTED.finditer(body)]

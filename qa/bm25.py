@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import ModuleType
 
@@ -38,7 +38,7 @@ _STOPWORD_LISTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def stopwords(name: str) -> frozenset[str]:
     """One of bm25s's stop-word lists ("en", "en_plus", ...), without importing bm25s."""
     attribute = _STOPWORD_LISTS.get(name)

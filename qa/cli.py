@@ -304,7 +304,13 @@ def _progress(always: bool = False) -> Iterator[_ProgressBars | None]:
     if not (always or stderr.is_terminal):
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # ~10 ms
+    from rich.progress import (  # ~10 ms
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     with Progress(
         TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

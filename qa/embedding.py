@@ -135,7 +135,9 @@ def _export_onnx(model_dir: Path) -> None:
         for logger in noisy:
             logger.setLevel(logging.ERROR)
         try:
-            from sentence_transformers import SentenceTransformer  # heavy: build time only
+            from sentence_transformers import (
+                SentenceTransformer,  # heavy: build time only
+            )
 
             model = SentenceTransformer(str(model_dir), backend="onnx", device="cpu")
             model.save_pretrained(str(model_dir))

@@ -38,9 +38,7 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?][”’\"')]?\s+|\n\s*)[“\"‘(]?$")
 _INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?)+$")
 _FIRST_NAME_BEFORE = re.compile(r"(?<!\w)([A-Z][a-z]+)\s$")
 _TITLES = frozenset(
-    "Premier Minister Marshal Colonel General Commissar Vice-Commissar President Foreign Deputy Prime "
-    "Ambassador Secretary Chairman Comrade Dr Mr Finnish Soviet German Russian Commissar Vice Defense "
-    "Affairs Commissariat Ministry Director Counselor Ambassadress Governor Chief Secretary-General".split()
+    ["Premier", "Minister", "Marshal", "Colonel", "General", "Commissar", "Vice-Commissar", "President", "Foreign", "Deputy", "Prime", "Ambassador", "Secretary", "Chairman", "Comrade", "Dr", "Mr", "Finnish", "Soviet", "German", "Russian", "Commissar", "Vice", "Defense", "Affairs", "Commissariat", "Ministry", "Director", "Counselor", "Ambassadress", "Governor", "Chief", "Secretary-General"]
 )
 # Runs of capitalised words and initials: candidate names ("L. M. Kaganovich", "Peter Kleist").
 _NAME_RUN = re.compile(r"(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+(?:\s(?:[A-Z]\.\s?)*[A-Z][a-zà-ÿ]+)*")
@@ -124,7 +122,7 @@ class _SpellingPattern:
     table has ~200 spellings, compiling them all cost every fresh `qa ask` ~60 ms, and most
     questions contain none of them."""
 
-    __slots__ = ("pattern", "_lower", "_ascii", "_compiled")
+    __slots__ = ("_ascii", "_compiled", "_lower", "pattern")
 
     def __init__(self, spelling: str) -> None:
         self.pattern = rf"(?<!\w){re.escape(spelling)}(?:’s|'s)?(?!\w)"
@@ -212,10 +210,10 @@ class NameMatcher:
             span = (found.start(), found.start() + len(word))
             if any(s < span[1] and span[0] < e for s, e in taken) or not self._is_candidate(word):
                 continue
-            corpus_spelling, how = self._lookup(word)
-            if corpus_spelling and corpus_spelling != word:
-                canonical = self._canonical_of.get(corpus_spelling.lower())
-                matches.append(NameMatch(word, *span, (corpus_spelling,), canonical, how))
+            spelling, how = self._lookup(word)
+            if spelling and spelling != word:
+                canonical = self._canonical_of.get(spelling.lower())
+                matches.append(NameMatch(word, *span, (spelling,), canonical, how))
         return sorted(matches, key=lambda m: m.start)
 
     def canonical(self, text: str) -> str:
