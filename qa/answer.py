@@ -151,6 +151,7 @@ class Question:
     terms: dict[str, float]  # content stem → IDF weight
     entities: tuple[str, ...]  # canonical forms of the names asked about
     asked_words: frozenset[str]
+    predicate: dict[str, float]  # the terms that are not names: what the question says of them
 
 
 @dataclass(frozen=True)
@@ -275,14 +276,15 @@ def analyze(question: str, reader: Reader) -> Question:
     kind, plural = _kind(question)
     stems = content_stems(question) - _type_noun(question, kind)
     terms = {s: reader.idf.get(s, reader.unknown_idf) for s in stems}
-    entities = reader.entities(question, 0, len(question))
+    entities = tuple(dict.fromkeys(e.canonical.lower() for e in reader.entities(question, 0, len(question))))
     return Question(
         text=question,
         kind=kind,
         wants_list=plural and kind in ("person", "place", "organisation"),
         terms=terms,
-        entities=tuple(dict.fromkeys(e.canonical.lower() for e in entities)),
+        entities=entities,
         asked_words=frozenset(_words(question)),
+        predicate=_predicate_terms(question, terms, entities),
     )
 
 
@@ -401,7 +403,7 @@ def _defines(asked: Question, sentence: str) -> bool:
     """A copula sentence whose subject is the question's thing: "The only pre-condition was that
     ..." for "What did Lenin name as the only pre-condition ...?"."""
     subject = re.match(r"\W*(?:The|This|That|Its|His|Her|Their)\s+(?:\w+\s+){0,3}?([\w-]+)\s+(?:was|is|were|are)\b", sentence)
-    return bool(subject) and _stem(subject.group(1).lower().split("-")[-1]) in _predicate_terms(asked)
+    return bool(subject) and _stem(subject.group(1).lower().split("-")[-1]) in asked.predicate
 
 
 def _coverage(asked: Question, key: tuple[str, int, int], reader: Reader) -> float:
@@ -421,7 +423,7 @@ def _coverage(asked: Question, key: tuple[str, int, int], reader: Reader) -> flo
             near |= set().union(*(_stems_of(reader, doc, c, d) for c, d in reader.neighbours.get((doc, a, b), ()) if c < a))
     got = 0.0
     for term, weight in asked.terms.items():
-        variants = {term} | _RELATED.get(term, set())
+        variants = _variants(term)
         if variants & own:
             got += weight
         elif variants & near:
@@ -487,7 +489,6 @@ def _best_candidate(
         if not spans:
             continue
         shared = _shared_positions(asked, text, sentence)
-        predicate_terms = _predicate_terms(asked)
         stand_ins = _stand_ins(text, sentence, reader)
         doing = _ASKS_AGENT.search(asked.text) if asked.kind in ("person", "organisation") else None
         verb = _stem((doing.group(1) or doing.group(2)).lower()) if doing else None  # "blocked" → "block"
@@ -499,7 +500,7 @@ def _best_candidate(
             closeness = 1.0 / (1.0 + _mean_distance(anchor, shared, asked.terms) / 6.0)
             clause = _clause_coverage(asked.terms, text, sentence, anchor, stand_ins)
             contrast = 0.3 if _CONTRAST_BEFORE.search(text, max(sentence.start, anchor[0] - 24), anchor[0]) else 0.0
-            predicate = _clause_coverage(predicate_terms, text, sentence, anchor, stand_ins)
+            predicate = _clause_coverage(asked.predicate, text, sentence, anchor, stand_ins)
             agent = _AGENT_WEIGHT if verb and _is_agent(text, anchor, [p for p in shared if p[0] == verb]) else 0.0
             if _possessor_of(asked, text, anchor[1]):
                 agent += _AGENT_WEIGHT
@@ -598,12 +599,12 @@ def _neighbour_sentences(
     return found
 
 
-def _predicate_terms(asked: Question) -> dict[str, float]:
+def _predicate_terms(question: str, terms: dict[str, float], entities: tuple[str, ...]) -> dict[str, float]:
     """The question's terms that are not part of the names it mentions: what it says of them."""
-    entity_words = {_stem(w) for e in asked.entities for w in _words(e)}
+    entity_words = {_stem(w) for e in entities for w in _words(e)}
     # Capitalised words are names too, known to the gazetteer or not ("Alexandra").
-    entity_words |= {_stem(w.lower()) for w in _named_words(asked.text)}
-    return {t: w for t, w in asked.terms.items() if t not in entity_words}
+    entity_words |= {_stem(w.lower()) for w in _named_words(question)}
+    return {t: w for t, w in terms.items() if t not in entity_words}
 
 
 def _clause_coverage(
@@ -634,7 +635,7 @@ def _clause_coverage(
         words += " " + body[: min(m.start() for m in breaks)]
     words += "".join(" " + name for where, name in stand_ins if left <= where - sentence.start < right)
     present = content_stems(words)
-    got = sum(w for term, w in terms.items() if ({term} | _RELATED.get(term, set())) & present)
+    got = sum(w for term, w in terms.items() if _variants(term) & present)
     return got / total
 
 
@@ -770,12 +771,18 @@ def _is_asked(asked: Question, span_text: str, reader: Reader) -> bool:
     )
 
 
+@lru_cache(maxsize=1024)
+def _variants(term: str) -> frozenset[str]:
+    """A term and the words the stemmer keeps apart from it ("die": "death", "dead")."""
+    return frozenset({term, *_RELATED.get(term, ())})
+
+
 def _shared_positions(asked: Question, text: str, sentence: ScoredSentence) -> list[tuple[str, int, int]]:
     found = []
     for m in _WORD.finditer(text, sentence.start, sentence.end):
         stem = _stem(m.group().lower())
         for term in asked.terms:
-            if stem == term or stem in _RELATED.get(term, ()):
+            if stem in _variants(term):
                 found.append((term, m.start(), m.end()))
     return found
 
@@ -838,7 +845,7 @@ def confidence_features(asked: Question, pick: Pick, sentences: list[ScoredSente
     total = sum(asked.terms.values()) or 1.0
     window = _window_text(source, reader)
     present = sum(1 for e in asked.entities if _mentions(window, e, reader))
-    predicate = _predicate_terms(asked)
+    predicate = asked.predicate
     named = _named_words(asked.text)
     window_stems = content_stems(window)
     return {
