@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from qa import index as index_store
 from qa import names
 from qa.answer import Answer, Reader, answer_question, bridge, resolve_description
@@ -22,7 +24,7 @@ from qa.corpus import apply_repairs
 from qa.errors import UsageError
 from qa.index import Index, IndexSettings, Progress
 from qa.names import NameMatcher, load_table
-from qa.retrieval import RETRIEVERS, retrieve
+from qa.retrieval import RETRIEVERS, Hit, retrieve
 
 if TYPE_CHECKING:
     from qa.conversation import Conversation
@@ -67,12 +69,7 @@ class Assistant:
             raise UsageError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        matches = self.names.match(question)  # the corpus's spelling of the names asked about
-        vector = self.index.encoder.encode([names.dense_query(question, matches)])[0]
-        timings["embed"] = _ms_since(started)
-        mark = time.perf_counter()
-        hits = retrieve(self.index, names.lexical_query(question, matches), vector, k=k, method=retriever)
-        timings["retrieve"] = _ms_since(mark)
+        matches, vector, hits = self._search(question, k, retriever, timings)
         mark = time.perf_counter()
         result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
         if described := reader_description(question):
@@ -87,20 +84,36 @@ class Assistant:
         )
 
 
+    def _search(
+        self, text: str, k: int, retriever: str, timings: dict[str, float] | None = None
+    ) -> tuple[list[names.NameMatch], np.ndarray, list[Hit]]:
+        """Retrieve for ``text`` with its names in the corpus's spellings: the matches, the
+        embedded query and the hits (timing the embedding and the retrieval into ``timings``)."""
+        started = time.perf_counter()
+        matches = self.names.match(text)  # the corpus's spelling of the names asked about
+        vector = self.index.encoder.encode([names.dense_query(text, matches)])[0]
+        mark = time.perf_counter()
+        hits = retrieve(self.index, names.lexical_query(text, matches), vector, k=k, method=retriever)
+        if timings is not None:
+            timings["embed"] = round((mark - started) * 1000, 2)
+            timings["retrieve"] = _ms_since(mark)
+        return matches, vector, hits
+
     def _two_steps(
         self, question: str, described: str, matches: list[names.NameMatch], k: int, retriever: str
     ) -> Answer | None:
         """A question that names someone by description: find whom it describes first, then
         ask about them; both sentences are cited (a multi-passage answer)."""
-        vector = self.index.encoder.encode([names.dense_query(described, matches)])[0]
-        hits = retrieve(self.index, names.lexical_query(described, matches), vector, k=k, method=retriever)
-        found = bridge(names.rewrite(described, matches), vector, hits, self.reader)
+        # The description's names are matched on the description itself: ``matches`` hold
+        # offsets into the whole question.
+        described_matches, vector, hits = self._search(described, k, retriever)
+        described = names.rewrite(described, described_matches)
+        found = bridge(described, vector, hits, self.reader)
         if found is None:
             return None
         name, link = found
-        second = resolve_description(names.rewrite(question, matches), names.rewrite(described, matches), name, link.quote)
-        vector = self.index.encoder.encode([second])[0]
-        hits = retrieve(self.index, second, vector, k=k, method=retriever)
+        second = resolve_description(names.rewrite(question, matches), described, name, link.quote)
+        _, vector, hits = self._search(second, k, retriever)
         result = answer_question(second, vector, hits, self.reader)
         if result.abstained or any(c.start == link.start and c.doc == link.doc for c in result.citations):
             return result

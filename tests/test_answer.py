@@ -222,3 +222,12 @@ def test_a_description_is_replaced_by_its_name() -> None:
     assert resolve_description(question, "the man who replaced Litvinov", "Molotov", evidence).startswith(
         "Who was the first deputy in the Foreign Ministry to Molotov"
     )
+
+
+def test_a_description_with_a_reader_spelling_is_resolved_like_the_article_spelling(assistant: Assistant) -> None:
+    # The description's names are matched on the description itself, not with the whole
+    # question's offsets (which spliced "…replaced Litwinow?Foreign MinistryLitvinov").
+    article = assistant.ask("Who was the first deputy in the Foreign Ministry to the man who replaced Litvinov?")
+    reader = assistant.ask("Who was the first deputy in the Foreign Ministry to the man who replaced Litwinow?")
+    assert article.answer == reader.answer == "Vishinsky"
+    assert len(reader.citations) == 2  # the answer's sentence and the one naming Molotov
