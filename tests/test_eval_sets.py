@@ -103,13 +103,16 @@ def label_problems(item: dict, article: str, where: str) -> list[str]:
     return problems
 
 
+def duplicate_ids(records: list[dict]) -> set:
+    ids = [record.get("id") for record in records]
+    return {i for i in ids if ids.count(i) > 1}
+
+
 @pytest.mark.parametrize("name", ["questions.jsonl", "smoke.jsonl"])
 def test_question_files_are_well_formed_and_grounded(name: str, article: str) -> None:
     items = read_jsonl(EVAL / name)
     problems = []
-    ids = [item.get("id") for item in items]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates:
+    if duplicates := duplicate_ids(items):
         problems.append(f"duplicate ids: {sorted(duplicates)}")
     for item in items:
         where = f"{name}:{item.get('id')}"
@@ -135,9 +138,7 @@ def test_conversations_are_well_formed_and_grounded(article: str) -> None:
     conversations = read_jsonl(EVAL / "conversations.jsonl")
     assert len(conversations) >= MIN_CONVERSATIONS
     problems = []
-    ids = [conversation.get("id") for conversation in conversations]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates:
+    if duplicates := duplicate_ids(conversations):
         problems.append(f"duplicate ids: {sorted(duplicates)}")
     for conversation in conversations:
         cid = conversation.get("id")
