@@ -1,0 +1,1 @@
+"""Training tooling for qa's models (outside the query path; needs the ``[train]`` extra)."""
