@@ -138,6 +138,10 @@ class Answer:
     answer_canonical: str | None = None  # the answer with known name variants in canonical form
     names: tuple[NameMatch, ...] = ()  # the question's names matched to the corpus's spellings
     features: dict[str, float] = field(default_factory=dict)  # what the confidence was computed from
+    # Where the answer itself stands in the corpus (the trained reader's span): text[start:end].
+    answer_doc: str | None = None
+    answer_start: int | None = None
+    answer_end: int | None = None
 
 
 @dataclass(frozen=True)

@@ -22,23 +22,39 @@ from qa.answer import description as reader_description
 from qa.config import default_corpus_dir, default_index_dir
 from qa.corpus import apply_repairs
 from qa.errors import UsageError
+from qa.extract import Calibration, read_answer
 from qa.index import Index, IndexSettings, Progress
 from qa.names import NameMatcher, load_table
 from qa.retrieval import RETRIEVERS, Hit, retrieve
 
 if TYPE_CHECKING:
     from qa.conversation import Conversation
+    from qa.reader import ExtractiveReader
 
 MAX_QUESTION_CHARS = 2000
 
 
+READERS = ("model", "rules")
+
+
 class Assistant:
-    def __init__(self, index: Index, names: NameMatcher | None = None) -> None:
+    def __init__(self, index: Index, names: NameMatcher | None = None, reader: str = "rules") -> None:
+        if reader not in READERS:
+            raise UsageError(f"unknown reader {reader!r}; choose one of {', '.join(READERS)}")
         self.index = index
         self.names = names or NameMatcher(_search_texts(index), [])
+        self.reader_name = reader
+        # The rule reader is kept for comparison (README, Benchmarks); the trained model reads by default.
         self.reader = Reader.build(
             index.sentence_vectors, index.sentence_rows, index.documents, index.repairs, self.names.entities
         )
+        self.model: ExtractiveReader | None = None
+        self.calibration: Calibration | None = None
+        if reader == "model":
+            from qa.reader import shipped_reader
+
+            self.model = shipped_reader()
+            self.calibration = Calibration.load(self.model.directory / "calibration.json")
 
     @classmethod
     def load(
@@ -48,6 +64,7 @@ class Assistant:
         *,
         rebuild: bool = True,
         on_progress: Progress | None = None,
+        reader: str = "rules",
     ) -> Assistant:
         """Open the index of ``corpus_dir`` (default: the project's ``corpus/``), building or
         rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False
@@ -55,7 +72,7 @@ class Assistant:
         corpus = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         location = Path(index_dir) if index_dir else default_index_dir(corpus)
         index = index_store.open_index(corpus, location, IndexSettings(), rebuild=rebuild, on_progress=on_progress)
-        return cls(index, NameMatcher(_search_texts(index), load_table(corpus)))
+        return cls(index, NameMatcher(_search_texts(index), load_table(corpus)), reader=reader)
 
     def conversation(self) -> Conversation:
         """A new conversation over this assistant: follow-up questions in context."""
@@ -71,17 +88,30 @@ class Assistant:
         started = time.perf_counter()
         matches, vector, hits = self._search(question, k, retriever, timings)
         mark = time.perf_counter()
-        result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
-        if described := reader_description(question):
-            second = self._two_steps(question, described, matches, k, retriever)
-            if second is not None and _evidence(second) >= _evidence(result):
-                result = second
+        if self.model is not None and self.calibration is not None:
+            result = read_answer(
+                names.rewrite(question, matches), hits, self.model, self.calibration,
+                self.index.documents, self.index.repairs,
+            )
+        else:
+            result = self._read_by_rules(question, matches, vector, hits, k, retriever)
         canonical = None if result.answer is None else self.names.canonical(result.answer)
         timings["answer"] = _ms_since(mark)
         timings["total"] = _ms_since(started)
         return replace(
             result, question=question, answer_canonical=canonical, names=tuple(matches), timings_ms=timings
         )
+
+    def _read_by_rules(
+        self, question: str, matches: list[names.NameMatch], vector: np.ndarray, hits: list[Hit], k: int,
+        retriever: str,
+    ) -> Answer:
+        result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
+        if described := reader_description(question):
+            second = self._two_steps(question, described, matches, k, retriever)
+            if second is not None and _evidence(second) >= _evidence(result):
+                result = second
+        return result
 
 
     def _search(

@@ -61,6 +61,20 @@ class Retriever(str, Enum):
     bm25 = "bm25"
 
 
+class Setting(str, Enum):
+    reading = "reading"
+    corpus = "corpus"
+
+
+class ReaderChoice(str, Enum):
+    model = "model"
+    rules = "rules"
+
+
+ReaderOpt = Annotated[
+    ReaderChoice, typer.Option("--reader", help="Who reads the passages: the trained model or the old rules.")
+]
+
 CorpusOpt = Annotated[
     Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files (default: ./corpus).")
 ]
@@ -123,8 +137,23 @@ def evaluate(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
+    squad_file: Annotated[
+        Path | None, typer.Option("--squad", help="A SQuAD 1.1/2.0 JSON file: report the official metrics.")
+    ] = None,
+    setting: Annotated[
+        Setting, typer.Option(help="SQuAD: 'reading' (each question against its own paragraph) or 'corpus'.")
+    ] = Setting.reading,
+    limit: Annotated[int | None, typer.Option(min=1, help="Run a seeded sample of this many questions.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the --limit sample.")] = 13,
+    na_probs: Annotated[
+        Path | None, typer.Option("--na-probs", help="SQuAD: write the no-answer probabilities here.")
+    ] = None,
+    reader: ReaderOpt = ReaderChoice.rules,
 ) -> int:
     """Run a labelled eval set and report standard metrics (see README, Benchmarks)."""
+    if squad_file is not None:
+        return _eval_squad(squad_file, setting.value, limit, seed, top_k, reader.value,
+                           predictions, na_probs, summary_json, markdown)
     from qa import evaluate as ev
     from qa import report
     from qa.assistant import Assistant
@@ -139,7 +168,9 @@ def evaluate(
     dialogues = ev.load_conversations(conversations_file) if conversations_file else []
     methods = [r.value for r in (retriever or [Retriever.hybrid])]
     with _progress() as on_progress:
-        assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
+        assistant = Assistant.load(
+            corpus, index, rebuild=not no_rebuild, on_progress=on_progress, reader=reader.value
+        )
     summaries, lines = [], []
     with _progress(always=stderr.is_terminal) as on_progress:
         for method in methods:
@@ -166,6 +197,49 @@ def evaluate(
     if markdown:
         write_text_atomic(markdown, report.markdown(summaries))
     return EXIT_OK
+
+
+def _eval_squad(
+    path: Path, setting: str, limit: int | None, seed: int, top_k: int, reader: str,
+    predictions: Path | None, na_probs: Path | None, summary_json: Path | None, markdown: Path | None,
+) -> int:
+    from qa.benchmarks import runner
+    from qa.files import write_text_atomic
+
+    with _progress() as on_build, _progress(always=stderr.is_terminal) as bars:
+        step = (lambda done, total: bars(f"squad {setting}", done, total)) if bars else _progress_lines(f"squad {setting}")
+        run = runner.run_squad(path, setting, limit=limit, seed=seed, k=top_k, reader=reader,
+                               on_step=step, on_build=on_build)
+    text = runner.markdown(run.summary)
+    sys.stdout.write(text + "\n")
+    if summary_json:
+        write_text_atomic(summary_json, json.dumps(run.summary, ensure_ascii=False, indent=2) + "\n")
+    if predictions:
+        write_text_atomic(predictions, json.dumps(run.predictions, ensure_ascii=False) + "\n")
+    if na_probs:
+        write_text_atomic(na_probs, json.dumps(run.na_probs) + "\n")
+    if markdown:
+        write_text_atomic(markdown, text + "\n")
+    return EXIT_OK
+
+
+def _progress_lines(stage: str, every_s: float = 5.0) -> Any:
+    """Off a terminal: one plain progress line on stderr every few seconds (logs and CI)."""
+    import time
+
+    started = last = time.monotonic()
+
+    def step(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= every_s or done == total:
+            last = now
+            rate = done / max(now - started, 1e-9)
+            eta = (total - done) / rate if rate else 0.0
+            sys.stderr.write(f"{stage} {done}/{total}, {rate:.1f}/s, ETA {eta:.0f} s\n")
+            sys.stderr.flush()
+
+    return step
 
 
 def _read_stdin_question() -> str:

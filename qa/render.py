@@ -28,6 +28,9 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "answer_canonical": answer.answer_canonical,
         "abstained": answer.abstained,
         "confidence": answer.confidence,
+        "answer_doc": answer.answer_doc,
+        "answer_start": answer.answer_start,
+        "answer_end": answer.answer_end,
         "answer_type": answer.answer_type,
         "message": answer.message,
         "citations": [

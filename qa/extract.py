@@ -1,0 +1,144 @@
+"""Reading with the trained model: retrieved passages → an extractive answer at exact offsets.
+
+The reader (``qa.reader``) reads the top-k passages in one batch and gives each its best span
+and no-answer score. The answer is the best-scoring span across passages (logits compare across
+passages, as in DrQA). Its confidence is a calibrated probability (logistic, over the span's
+margin against no-answer, its score and the passage's retrieval evidence) fitted by
+``training/calibrate_reader.py`` on held-out SQuAD training articles — never on ``eval/``.
+Below the calibrated threshold the assistant abstains. The span's offsets are mapped onto the
+corpus file, so the answer is a verified slice of the corpus; the citation is the sentence (or
+sentences) holding it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.answer import Answer, Citation, classify, verify_citation
+from qa.corpus import Repair, apply_repairs
+from qa.errors import QAError
+from qa.reader import ExtractiveReader, Span
+from qa.retrieval import Hit
+
+FEATURES = ("margin", "score", "dense", "reciprocal_rank")
+ABSTAIN_MESSAGE = "The corpus does not appear to answer this question; the nearest passages are shown."
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """p(answer is right) = sigmoid(bias + Σ weight·feature); abstain below ``threshold``.
+
+    ``reading_*`` is the same over the margin alone, for reading one given passage (the SQuAD
+    reading setting, where there are no retrieval scores)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    reading_weight: float
+    reading_bias: float
+    reading_threshold: float
+    fitted_on: str
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            corpus, reading = raw["corpus"], raw["reading"]
+            return cls(
+                weights=tuple(float(corpus["weights"][name]) for name in FEATURES),
+                bias=float(corpus["bias"]),
+                threshold=float(corpus["threshold"]),
+                reading_weight=float(reading["weight"]),
+                reading_bias=float(reading["bias"]),
+                reading_threshold=float(reading["threshold"]),
+                fitted_on=str(raw.get("fitted_on", "")),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise QAError(f"the reader calibration {path} is unreadable: {exc}") from exc
+
+    def probability(self, features: dict[str, float]) -> float:
+        return _sigmoid(self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES)))
+
+    def reading_probability(self, margin: float) -> float:
+        return _sigmoid(self.reading_bias + self.reading_weight * margin)
+
+
+def span_features(span: Span, hit: Hit) -> dict[str, float]:
+    return {
+        "margin": span.margin,
+        "score": span.score,
+        "dense": hit.dense_score if hit.dense_score is not None else 0.0,
+        "reciprocal_rank": 1.0 / hit.rank,
+    }
+
+
+def best_of(spans: list[Span]) -> Span | None:
+    return max(spans, key=lambda s: s.score, default=None)
+
+
+def read_answer(
+    question: str,
+    hits: list[Hit],
+    reader: ExtractiveReader,
+    calibration: Calibration,
+    documents: dict[str, str],
+    repairs: dict[str, tuple[Repair, ...]],
+) -> Answer:
+    answer_type = classify(question)
+    best = best_of(reader.read(question, [hit.passage.text for hit in hits]))
+    if best is None:
+        return abstain(question, answer_type, hits, 0.0, {})
+    hit = hits[best.passage]
+    features = span_features(best, hit)
+    confidence = calibration.probability(features)
+    if confidence < calibration.threshold:
+        return abstain(question, answer_type, hits, confidence, features)
+    passage = hit.passage
+    doc = passage.doc
+    start, end = passage.start + best.start, passage.start + best.end
+    text = documents[doc]
+    citation = _cite(hit, start, end, documents)
+    return Answer(
+        question=question,
+        answer=apply_repairs(text, start, end, repairs.get(doc, ())),  # "Kagano-vich" reads "Kaganovich"
+        abstained=False,
+        confidence=round(confidence, 3),
+        answer_type=answer_type,
+        citations=[citation],
+        passages=hits,
+        features=features,
+        answer_doc=doc,
+        answer_start=start,
+        answer_end=end,
+    )
+
+
+def abstain(question: str, answer_type: str, hits: list[Hit], confidence: float, features: dict[str, float]) -> Answer:
+    return Answer(
+        question=question, answer=None, abstained=True, confidence=round(confidence, 3), answer_type=answer_type,
+        citations=[], passages=hits, message=ABSTAIN_MESSAGE, features=features,
+    )
+
+
+def _cite(hit: Hit, start: int, end: int, documents: dict[str, str]) -> Citation:
+    """The passage's sentences that hold the span (one, unless the span crosses a sentence end)."""
+    passage = hit.passage
+    holding = [s for s in passage.sentences if s.start < end and s.end > start] or [passage]
+    first, last = holding[0].start, holding[-1].end
+    citation = Citation(
+        doc=passage.doc,
+        passage_id=passage.passage_id,
+        start=first,
+        end=last,
+        quote=documents[passage.doc][first:last],
+        location=passage.location_at(start),
+    )
+    verify_citation(citation, documents)
+    return citation
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))

@@ -1,0 +1,160 @@
+"""Fit the reader's confidence on held-out SQuAD training articles (never on eval/ or dev sets).
+
+    python -m training.calibrate_reader --run training/runs/reader --model models/reader
+
+Two logistic models, written to ``<model>/calibration.json``:
+- reading: p(right | margin) for one given passage, on each held-out question against its own
+  paragraph and on the run's no-answer inputs (another paragraph, the answer's sentence cut out);
+- corpus: p(right | margin, score, dense cosine, 1/rank) with real retrieval: most held-out
+  articles become a corpus indexed by the real pipeline; questions of the articles left out of
+  it are unanswerable there, as a user's off-corpus question is.
+"Right" is F1 ≥ 0.5 for an answerable question; an unanswerable one is never right to answer.
+Each threshold maximises the mean SQuAD F1 of answering-or-abstaining on the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from training import squad_data
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", type=Path, default=Path("training/runs/reader"))
+    p.add_argument("--model", type=Path, default=Path("models/reader"))
+    p.add_argument("--questions", type=int, default=800, help="answerable questions per fit")
+    p.add_argument("--corpus-articles", type=int, default=14, help="held-out articles that form the corpus")
+    p.add_argument("--seed", type=int, default=29)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from qa.benchmarks.squad_metrics import compute_f1
+    from qa.reader import ExtractiveReader
+
+    trained = json.loads((args.run / "validation.json").read_text(encoding="utf-8"))
+    articles = squad_data.split_articles(
+        squad_data.load_articles(Path(trained["train_file"])),
+        int(trained["hyperparameters"]["validation_articles"]),
+        int(trained["hyperparameters"]["seed"]),
+    ).validation
+    reader = ExtractiveReader(args.model)
+    rng = random.Random(args.seed)
+
+    # Reading: own paragraph (answerable) and the no-answer inputs.
+    answerable = squad_data.reading_examples(articles)
+    rng.shuffle(answerable)
+    answerable = answerable[: args.questions]
+    negatives = [e for e in squad_data.build_examples(articles, seed=args.seed) if e.answer_start < 0]
+    negatives = negatives[: args.questions // 2]
+    margins, f1s = [], []
+    for example in answerable + negatives:
+        spans = reader.read(example.question, [example.context])
+        margins.append(spans[0].margin if spans else -30.0)
+        f1s.append(compute_f1(example.answer_text, spans[0].text) if spans and example.answer_start >= 0 else 0.0)
+    x = np.array(margins)[:, None]
+    gain = np.array(f1s)  # what answering earns; abstaining earns 1 on a negative, 0 otherwise
+    is_negative = np.array([0.0] * len(answerable) + [1.0] * len(negatives))
+    weights, bias = fit_logistic(x, (gain >= 0.5).astype(float))
+    reading_p = sigmoid(x @ weights + bias)
+    reading_threshold = best_threshold(reading_p, gain, is_negative)
+
+    # Corpus: real retrieval over a corpus of most held-out articles.
+    from qa import index as index_store
+    from qa.benchmarks.squad import write_corpus
+    from qa.extract import FEATURES, best_of, span_features
+    from qa.index import IndexSettings
+    from qa.retrieval import retrieve
+
+    shuffled = sorted(articles, key=lambda a: a["title"])
+    rng.shuffle(shuffled)
+    inside, outside = shuffled[: args.corpus_articles], shuffled[args.corpus_articles :]
+    work = Path(tempfile.mkdtemp(prefix="qa-calibration-"))
+    corpus = write_corpus(inside, work / "corpus")
+    index = index_store.open_index(corpus, work / "index", IndexSettings(), rebuild=True)
+    asked = [(e, True) for e in squad_data.reading_examples(inside)]
+    rng.shuffle(asked)
+    off = [(e, False) for e in squad_data.reading_examples(outside)]
+    rng.shuffle(off)
+    asked = asked[: args.questions] + off[: args.questions // 2]
+    rows, gains, negative = [], [], []
+    for example, inside_corpus in asked:
+        vector = index.encoder.encode([example.question])[0]
+        hits = retrieve(index, example.question, vector, k=5)
+        best = best_of(reader.read(example.question, [h.passage.text for h in hits]))
+        if best is None:
+            continue
+        features = span_features(best, hits[best.passage])
+        rows.append([features[name] for name in FEATURES])
+        gains.append(compute_f1(example.answer_text, best.text) if inside_corpus else 0.0)
+        negative.append(0.0 if inside_corpus else 1.0)
+    features_x = np.array(rows)
+    corpus_gain, corpus_negative = np.array(gains), np.array(negative)
+    corpus_weights, corpus_bias = fit_logistic(features_x, (corpus_gain >= 0.5).astype(float))
+    corpus_p = sigmoid(features_x @ corpus_weights + corpus_bias)
+    corpus_threshold = best_threshold(corpus_p, corpus_gain, corpus_negative)
+
+    calibration = {
+        "fitted_on": (
+            f"{len(articles)} held-out SQuAD 1.1 training articles ({trained['train_file']}); reading: "
+            f"{len(answerable)} answerable + {len(negatives)} no-answer inputs; corpus: {len(rows)} questions "
+            f"over {len(inside)} articles ({int(corpus_negative.sum())} from {len(outside)} articles outside it)"
+        ),
+        "reading": {"weight": float(weights[0]), "bias": float(bias), "threshold": reading_threshold},
+        "corpus": {
+            "weights": {name: float(w) for name, w in zip(FEATURES, corpus_weights)},
+            "bias": float(corpus_bias),
+            "threshold": corpus_threshold,
+        },
+        "in_sample": {
+            "reading_f1_at_threshold": score_at(reading_p, gain, is_negative, reading_threshold),
+            "corpus_f1_at_threshold": score_at(corpus_p, corpus_gain, corpus_negative, corpus_threshold),
+        },
+    }
+    (args.model / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(calibration, indent=2))
+    return 0
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (weights, bias)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    theta = np.zeros(design.shape[1])
+    penalty = l2 * np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = sigmoid(design @ theta)
+        gradient = design.T @ (p - y) + penalty @ theta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        theta -= np.linalg.solve(hessian + 1e-9 * np.eye(len(theta)), gradient)
+    return theta[:-1], float(theta[-1])
+
+
+def score_at(p: np.ndarray, gain: np.ndarray, negative: np.ndarray, threshold: float) -> float:
+    answered = p >= threshold
+    return float(np.mean(np.where(answered, gain, negative)))
+
+
+def best_threshold(p: np.ndarray, gain: np.ndarray, negative: np.ndarray) -> float:
+    candidates = np.unique(np.concatenate([p, [0.0, 1.0]]))
+    scores = [score_at(p, gain, negative, t) for t in candidates]
+    return float(candidates[int(np.argmax(scores))])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

