@@ -8,7 +8,7 @@ QUESTION ?= Who replaced Litvinov?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test eval bench clean
+.PHONY: setup run test eval bench bench-squad train-reader clean
 
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,30 @@ eval: setup
 # The speed benchmark (bench/run.py): cold and warm answers, index build, search at scale.
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Standard benchmarks on the shared datasets (read in place, never copied): SQuAD 1.1/2.0 in the
+# reading and corpus settings, CANARD and TREC CAsT rewriting, Doc2Dial. Tables in eval/results/.
+SHARED   ?= ../shared/datasets
+RESULTS  := eval/results
+CORPUS_SAMPLE ?= 2000
+bench-squad: setup
+	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v1.1-part.json --setting reading --reader model \
+		--json $(RESULTS)/squad-v1.1-reading.json --markdown $(RESULTS)/squad-v1.1-reading.md \
+		--predictions $(RESULTS)/squad-v1.1-reading.predictions.json
+	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting reading --reader model \
+		--json $(RESULTS)/squad-v2.0-reading.json --markdown $(RESULTS)/squad-v2.0-reading.md \
+		--predictions $(RESULTS)/squad-v2.0-reading.predictions.json --na-probs $(RESULTS)/squad-v2.0-reading.na-probs.json
+	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting corpus --reader model \
+		--limit $(CORPUS_SAMPLE) --seed 13 \
+		--json $(RESULTS)/squad-v2.0-corpus.json --markdown $(RESULTS)/squad-v2.0-corpus.md
+
+# The shipped reader (models/reader/): fine-tune, export to int8 ONNX, calibrate. Hours on 2 cores.
+READER_RUN ?= training/runs/reader
+train-reader: setup
+	$(BIN)/pip install --quiet -e '.[train,test]'
+	$(BIN)/python -m training.train_reader --out $(READER_RUN) --questions 38000 --max-steps 1500
+	$(BIN)/python -m training.export_reader --run $(READER_RUN) --out models/reader
+	$(BIN)/python -m training.calibrate_reader --run $(READER_RUN) --model models/reader
 
 clean:
 	rm -rf $(VENV) index/default *.egg-info

@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     (args.model / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    from training.export_reader import write_card_markdown
+
+    write_card_markdown(args.model)
     print(json.dumps(calibration, indent=2))
     return 0
 

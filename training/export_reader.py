@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("model.onnx", "tokenizer.json", "config.json"):
             shutil.copy(int8 / name, args.out / name)
         _card(args.out, trained, scores)
+        write_card_markdown(args.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(scores, indent=2))
@@ -99,9 +100,53 @@ def _card(directory: Path, trained: dict, scores: dict) -> None:
                              if k in trained},
         "validation_onnx": scores,
         "made_by": "make train-reader",
+        "notes": trained.get("notes", []),
     }
     (directory / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def write_card_markdown(directory: Path) -> None:
+    """models/reader/README.md: the card in words, from model_card.json and calibration.json."""
+    card = json.loads((directory / "model_card.json").read_text(encoding="utf-8"))
+    calibration_file = directory / "calibration.json"
+    calibration = json.loads(calibration_file.read_text(encoding="utf-8")) if calibration_file.exists() else None
+    training = card.get("training", {})
+    hyper = training.get("hyperparameters", {})
+    lines = [
+        f"# {card['name']}",
+        "",
+        f"Extractive reader for `qa`: {card['task']}. Base model: {card['base_model']}. {card['format']}.",
+        f"Made by `{card['made_by']}` (training/train_reader.py → training/export_reader.py → training/calibrate_reader.py).",
+        "",
+        "## Training",
+        f"- data: `{training.get('train_file')}` (sha256 `{training.get('train_sha256')}`), "
+        f"{training.get('training_examples')} inputs → {training.get('training_windows')} windows; kinds {training.get('kinds')}",
+        f"- {training.get('steps')} steps of {training.get('batch_size')}: {training.get('examples_seen')} windows seen; "
+        f"{training.get('training_seconds')} s of training in the last (resumed) process on a 2-core CPU machine",
+        "- hyperparameters: " + ", ".join(f"{k}={v}" for k, v in sorted(hyper.items()) if k not in ("out", "train_file")),
+        f"- validation: {len(card.get('validation_articles', []))} whole training articles held out: "
+        + ", ".join(card.get("validation_articles", [])),
+        "",
+        "## Validation (held-out training articles, each question against its own paragraph)",
+        "| model | EM | F1 | questions |",
+        "|---|---:|---:|---:|",
+    ]
+    torch_scores = card.get("validation_torch", {})
+    if torch_scores:
+        lines.append(f"| PyTorch fp32 (192-token windows) | {torch_scores['exact']:.1f} | {torch_scores['f1']:.1f} | {torch_scores['questions']} |")
+    for name, score in card.get("validation_onnx", {}).items():
+        lines.append(f"| ONNX {name} (query-path reader) | {score['exact']:.1f} | {score['f1']:.1f} | {score['questions']} |")
+    if "no_answer_accuracy" in torch_scores:
+        lines += ["", f"No-answer accuracy on {torch_scores['negatives']} synthetic no-answer inputs: "
+                      f"{torch_scores['no_answer_accuracy']:.1f} % (threshold 0 on the [CLS] margin)."]
+    if calibration:
+        lines += ["", "## Confidence", f"Fitted on {calibration['fitted_on']}.", "",
+                  "```json", json.dumps({k: calibration[k] for k in ("reading", "corpus", "in_sample")}, indent=2), "```"]
+    notes = card.get("notes")
+    if notes:
+        lines += ["", "## Notes", *[f"- {n}" for n in notes]]
+    (directory / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
