@@ -97,6 +97,7 @@ def ask(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
+    reader: ReaderOpt = ReaderChoice.rules,
 ) -> int:
     """Answer one question. Exit 0 when answered, 3 when the corpus does not answer it."""
     from qa.assistant import Assistant, clean_question
@@ -107,7 +108,7 @@ def ask(
         raise UsageError("the question is not valid UTF-8")
     clean_question(question)  # reject bad input before any loading
     with _progress() as on_progress:
-        assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
+        assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress, reader=reader.value)
     result = assistant.ask(question, k=top_k, retriever=retriever.value)
     if as_json:
         sys.stdout.write(json.dumps(answer_to_dict(result), ensure_ascii=False) + "\n")
@@ -266,6 +267,7 @@ def chat(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
+    reader: ReaderOpt = ReaderChoice.rules,
 ) -> int:
     """A conversation: follow-up questions may refer to earlier answers ("he", "that pact",
     "And Beria?"). On a terminal: a prompt with history and /help /sources /reset /history /quit.
@@ -274,7 +276,7 @@ def chat(
     from qa.chat import ChatOptions, run
 
     def load(on_progress: Any) -> Assistant:
-        return Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress)
+        return Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress, reader=reader.value)
 
     return run(load, ChatOptions(as_json=as_json, k=top_k, retriever=retriever.value))
 
@@ -416,7 +418,8 @@ def main() -> None:
 
 # `qa ask`'s options in their plain spellings, for the fast path below.
 _ASK_FLAGS = {"--json": "as_json", "--passages": "passages", "--no-rebuild": "no_rebuild"}
-_ASK_VALUES = {"--top-k": "top_k", "-k": "top_k", "--retriever": "retriever", "--corpus": "corpus", "--index": "index"}
+_ASK_VALUES = {"--top-k": "top_k", "-k": "top_k", "--retriever": "retriever", "--corpus": "corpus", "--index": "index",
+               "--reader": "reader"}
 
 
 def _ask_without_typer(args: list[str]) -> int | None:
@@ -459,6 +462,10 @@ def _parse_plain_ask(args: list[str]) -> dict[str, Any] | None:
         if options["retriever"] not in Retriever.__members__:
             return None
         options["retriever"] = Retriever(options["retriever"])
+    if "reader" in options:
+        if options["reader"] not in ReaderChoice.__members__:
+            return None
+        options["reader"] = ReaderChoice(options["reader"])
     for name in ("corpus", "index"):
         if name in options:
             options[name] = Path(options[name])

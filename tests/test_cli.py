@@ -197,10 +197,12 @@ PLAIN_ASKS = [
     ["ask", "Who?", "--json", "-k", "3", "--retriever", "bm25", "--passages", "--no-rebuild"],
     ["ask", "--top-k", "50", "--corpus", "some/dir", "--index", "/tmp/ix", "Why?", "--retriever", "dense"],
     ["ask", "-k", "1", "-k", "7", "x"],  # the last one wins, as in typer
+    ["ask", "--reader", "model", "Who?"],
 ]
 UNUSUAL_ASKS = [
     ["ask"], ["ask", "--help"], ["ask", "a", "b"], ["ask", "--top-k=3", "q"], ["ask", "-k", "0", "q"],
     ["ask", "-k", "51", "q"], ["ask", "-k", "three", "q"], ["ask", "--retriever", "magic", "q"], ["ask", "q", "-k"],
+    ["ask", "--reader", "oracle", "q"],
     ["ask", "--", "-dash question"], ["ask", "--unknown", "q"], ["ask", "-", "q"], ["index", "build"], [],
 ]
 
