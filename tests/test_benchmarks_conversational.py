@@ -8,7 +8,9 @@ import math
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
+from qa.benchmarks.doc2dial import Span, evaluate_doc2dial, load_doc2dial, parse_literal_list, write_corpus
 from qa.benchmarks.rewriting import (
     PastTurn,
     RewriteItem,
@@ -21,7 +23,7 @@ from qa.benchmarks.rewriting import (
 )
 from qa.errors import UsageError
 
-DATASETS = Path("/work/shared/datasets/conversations")
+DATASETS = ROOT.parent / "shared" / "datasets" / "conversations"  # as training/ finds SQuAD
 CANARD_DEV = DATASETS / "canard" / "dev.json"
 CAST = DATASETS / "trec_cast"
 DOC2DIAL = DATASETS / "doc2dial" / "doc2dial_rc_val_converted.json"
@@ -214,3 +216,120 @@ def test_cast_problems_are_usage_errors(tmp_path: Path) -> None:
     _write(tmp_path / FILES[2020], [{"number": 81, "turn": [{"number": 1, "raw_utterance": "Why?"}]}])
     with pytest.raises(UsageError, match="turn 81_1: missing or empty 'manual_rewritten_utterance'"):
         load_cast(tmp_path, years=(2020,))
+
+
+# -- Doc2Dial -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [
+        ("['Renew online. ', 'Or by mail.']", str, ("Renew online. ", "Or by mail.")),
+        ('["It\'s due in 10 days"]', str, ("It's due in 10 days",)),
+        ("[1796, 2138]", int, (1796, 2138)),
+        (["already a list"], str, ("already a list",)),
+        ([12], int, (12,)),
+    ],
+)
+def test_span_strings_are_parsed_as_literals(value: object, kind: type, expected: tuple) -> None:
+    assert parse_literal_list(value, kind, "x") == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["__import__('os').getcwd()", "[1, 2", "[]", "['a', 3]", "[True]", "'just a string'", 7]
+)
+def test_anything_but_a_list_literal_of_the_kind_is_refused(value: object) -> None:
+    kind = int if value == "[True]" else str
+    with pytest.raises(UsageError, match="where"):
+        parse_literal_list(value, kind, "where")
+
+
+DOCUMENT = "Renew your licence\n\nYou can renew online. The fee is $64.50.\n\nReplace a lost licence\n\nReport it first."
+
+
+def _doc2dial_file(tmp_path: Path, **changes: object) -> Path:
+    """One dialog in the converted format, spans as strings of Python lists (the CSV's way):
+    user turns 1 and 3 are grounded, turn 2 (a thank-you) is not."""
+    history1 = [{"role": "user", "text": "How do I renew my licence?"}, {"role": "agent", "text": "Online."}]
+    history3 = [*history1, {"role": "user", "text": "Thanks."}, {"role": "agent", "text": "Anything else?"}]
+    examples = [
+        {"id": "d1_1", "dialog_id": "d1", "turn_id": 1, "domain": "dmv", "doc_title": "Renew#1_0", "history": [],
+         "question": "How do I renew my licence?", "answers": "['You can renew online. ']", "answer_start": "[20]"},
+        {"id": "d1_5", "dialog_id": "d1", "turn_id": 5, "domain": "dmv", "doc_title": "Renew#1_0", "history": history3,
+         "question": "How much is it?", "answers": "['The fee is $64.50.', 'not in the text']", "answer_start": "[42, 0]"},
+    ]
+    data = {"documents": {"Renew#1_0": {"domain": "dmv", "text": DOCUMENT}}, "examples": examples}
+    for key, value in changes.items():
+        examples[1][key] = value
+    return _write(tmp_path / "doc2dial.json", data)
+
+
+def test_doc2dial_loader_rebuilds_every_user_turn(tmp_path: Path) -> None:
+    data = load_doc2dial(_doc2dial_file(tmp_path))
+    (dialog,) = data.dialogs
+    assert dialog.doc_title == "Renew#1_0"
+    assert [(t.number, t.question, t.example_id) for t in dialog.turns] == [
+        (1, "How do I renew my licence?", "d1_1"),
+        (2, "Thanks.", None),  # asked for context, not scored
+        (3, "How much is it?", "d1_5"),
+    ]
+    assert DOCUMENT[20:42] == "You can renew online. "
+    assert dialog.turns[0].spans == (Span("You can renew online. ", 20),)
+    assert dialog.turns[2].spans == (Span("The fee is $64.50.", 42), Span("not in the text", None))
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"answer_start": "[42]"}, "example 2: 2 answers but 1 answer_start"),
+        ({"answers": "['unclosed"}, "example 2: 'answers': not a list literal"),
+        ({"doc_title": "Nowhere#1_0"}, "example 2: unknown document"),
+        ({"history": [{"role": "system", "text": "hi"}]}, "example 2: 'history' must be"),
+        ({"question": ""}, "example 2: missing or empty 'question'"),
+    ],
+)
+def test_a_malformed_doc2dial_file_is_a_usage_error(tmp_path: Path, changes: dict, reason: str) -> None:
+    path = _doc2dial_file(tmp_path, **changes)
+    with pytest.raises(UsageError, match=reason) as caught:
+        load_doc2dial(path)
+    assert str(path) in str(caught.value)
+
+
+def test_the_corpus_is_written_once_into_the_cache(tmp_path: Path) -> None:
+    data = load_doc2dial(_doc2dial_file(tmp_path))
+    corpus = write_corpus(data, cache_dir=tmp_path / "cache")
+    assert corpus.corpus_dir.parent.name.startswith("doc2dial-") and corpus.index_dir == corpus.corpus_dir.parent / "index"
+    (doc_id,) = corpus.doc_ids.values()
+    text_file = corpus.corpus_dir / f"{doc_id}.txt"
+    assert text_file.read_bytes().decode("utf-8") == DOCUMENT  # offsets stay the set's
+    assert json.loads((corpus.corpus_dir / f"{doc_id}.meta.json").read_text())["title"] == "Renew#1_0"
+    written = text_file.stat().st_mtime_ns
+    (corpus.corpus_dir / "stray.txt").write_text("not part of the set", encoding="utf-8")
+    assert write_corpus(data, cache_dir=tmp_path / "cache") == corpus
+    assert text_file.stat().st_mtime_ns == written and not (corpus.corpus_dir / "stray.txt").exists()
+
+
+@pytest.fixture(scope="module")
+def doc2dial_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("doc2dial-cache")
+
+
+@needs_doc2dial
+def test_two_real_dialogs_through_the_real_assistant(doc2dial_cache: Path) -> None:
+    """Two sampled dialogs over their own two documents only (a few seconds to index)."""
+    steps: list[tuple[int, int]] = []
+    report = evaluate_doc2dial(
+        DOC2DIAL, limit=2, seed=0, documents="dialogs", cache_dir=doc2dial_cache, on_step=lambda d, t: steps.append((d, t))
+    )
+    summary = report.as_dict()
+    assert summary["mode"] == "conversation" and summary["dialogs"] == 2 and summary["documents"] == 2
+    assert 0 < summary["turns"] <= summary["turns_asked"] == len(steps) and steps[-1] == (len(steps), len(steps))
+    assert 0 <= summary["exact_match"] <= summary["f1"] <= 1 and 0 <= summary["abstention_rate"] <= 1
+    assert summary["retrieval"]["doc@5"] > 0.5  # two documents: the right one is nearly always there
+    assert all(r.golds and r.example_id for r in report.results)
+
+    standalone = evaluate_doc2dial(DOC2DIAL, limit=2, seed=0, documents="dialogs", cache_dir=doc2dial_cache, resolve_followups=False)
+    alone = standalone.as_dict()
+    assert alone["mode"] == "standalone" and alone["rewritten"] == 0.0
+    assert [r.example_id for r in standalone.results] == [r.example_id for r in report.results]
+    assert len(list(doc2dial_cache.iterdir())) == 1  # the same corpus and index, reused
