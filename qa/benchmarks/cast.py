@@ -33,7 +33,12 @@ FILES = {
 }
 REWRITES_2019 = "2019_data_evaluation_evaluation_topics_annotated_resolved_v1.0.tsv"
 # Per year: the utterance field and the canonical response field (None: the year has none).
-_FIELDS = {2019: ("raw_utterance", None), 2020: ("raw_utterance", None), 2021: ("raw_utterance", "passage"), 2022: ("utterance", "response")}
+_FIELDS = {
+    2019: ("raw_utterance", None),
+    2020: ("raw_utterance", None),
+    2021: ("raw_utterance", "passage"),
+    2022: ("utterance", "response"),
+}
 
 
 def load(folder: Path, years: Sequence[int] = tuple(FILES)) -> list[RewriteItem]:

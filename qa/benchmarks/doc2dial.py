@@ -111,7 +111,8 @@ def parse_literal_list(value: Any, kind: type, where: str) -> tuple[Any, ...]:
             value = ast.literal_eval(value)  # literals only: never eval()
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             raise UsageError(f"{where}: not a list literal") from None
-    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
+    listed = isinstance(value, (list, tuple)) and bool(value)
+    if not listed or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
         raise UsageError(f"{where}: expected a non-empty list of {kind.__name__}")
     return tuple(value)
 
@@ -146,14 +147,17 @@ def _dialog(dialog_id: str, examples: list[dict[str, Any]], documents: Mapping[s
     by_position = {}
     for example in examples:
         position = sum(1 for h in example["history"] if h["role"] == "user")
-        spans = []
-        for answer, start in zip(parse_literal_list(example["answers"], str, ""), parse_literal_list(example["answer_start"], int, "")):
-            spans.append(Span(answer, start if text[start : start + len(answer)] == answer else None))
-        by_position[position] = (example, tuple(spans))
+        answers = parse_literal_list(example["answers"], str, "")
+        starts = parse_literal_list(example["answer_start"], int, "")
+        spans = tuple(Span(a, s if text[s : s + len(a)] == a else None) for a, s in zip(answers, starts))
+        by_position[position] = (example, spans)
     turns = []
     for position, question in enumerate(asked):
         example, spans = by_position.get(position, (None, ()))
-        turns.append(DialogTurn(position + 1, example["question"] if example else question, example["id"] if example else None, spans))
+        if example is None:
+            turns.append(DialogTurn(position + 1, question))
+        else:
+            turns.append(DialogTurn(position + 1, example["question"], example["id"], spans))
     return Dialog(dialog_id, last["doc_title"], tuple(turns))
 
 
@@ -298,9 +302,7 @@ def _score(dialog: Dialog, turn: DialogTurn, asked: Any, doc_id: str, error: str
     hits = answer.passages if answer is not None else []
     in_doc = [hit.passage.doc == doc_id for hit in hits]
     on_span = [
-        hit.passage.doc == doc_id
-        and any(s.start is not None and hit.passage.start < s.start + len(s.text) and s.start < hit.passage.end for s in turn.spans)
-        for hit in hits
+        hit.passage.doc == doc_id and any(_overlaps(hit.passage.start, hit.passage.end, s) for s in turn.spans) for hit in hits
     ]
     return TurnResult(
         dialog_id=dialog.id,
@@ -316,6 +318,10 @@ def _score(dialog: Dialog, turn: DialogTurn, asked: Any, doc_id: str, error: str
         span_rank=metrics.first_relevant_rank(on_span),
         error=error,
     )
+
+
+def _overlaps(start: int, end: int, span: Span) -> bool:
+    return span.start is not None and start < span.start + len(span.text) and span.start < end
 
 
 def evaluate_doc2dial(

@@ -14,10 +14,14 @@ way ``Conversation`` drives it) turns the item into its standalone question, and
   human rewrite differs from the question (how much rewriting the set asks for).
 
 Sets: ``load_canard(path)`` (CANARD's JSON release) and ``load_cast(folder)`` (TREC CAsT
-2019–2022 manual rewrites, ``qa.benchmarks.cast``). ``RewriteReport.as_dict()`` is::
+2019–2022 manual rewrites, ``qa.benchmarks.cast``). ``RewriteReport.as_dict()`` is, for the
+whole CANARD dev set with ``project_rewriter()``::
 
-    {"total": n, "system": {"bleu": 41.2, "token_f1": 0.81}, "raw_question": {...},
-     "changed": 0.31, "needs_rewrite": 0.94, "by_group": {"canard": {...same keys...}}}
+    {"total": 3430, "system": {"bleu": 45.78, "token_f1": 0.767},
+     "raw_question": {"bleu": 34.76, "token_f1": 0.6885}, "changed": 0.5729,
+     "needs_rewrite": 0.9417, "by_group": {"canard": {...the same keys...}}}
+
+``RewriteReport.results`` keeps each ``RewriteResult`` (``.as_dict()``: one prediction line).
 """
 
 from __future__ import annotations
@@ -160,7 +164,8 @@ def project_rewriter(*, use_title: bool = True) -> Callable[[RewriteItem], str]:
 
     def rewrite(item: RewriteItem) -> str:
         # "About <title>": the title's words are seen mid-sentence, so they count as names.
-        texts = [f"About {item.title}", item.section, *(t.question for t in item.history), *(t.answer or "" for t in item.history)]
+        texts = [f"About {item.title}", item.section]
+        texts += [text for turn in item.history for text in (turn.question, turn.answer or "")]
         lexicon = Lexicon.from_texts([t for t in texts if t])
         exchanges: list[Exchange] = []
         if use_title and item.title:
@@ -189,7 +194,8 @@ def load_canard(path: Path | str) -> list[RewriteItem]:
         if not isinstance(record, dict):
             raise UsageError(f"{where}: expected an object")
         history = record.get("History")
-        if not isinstance(history, list) or len(history) < 2 or len(history) % 2 or not all(isinstance(h, str) for h in history):
+        paired = isinstance(history, list) and len(history) >= 2 and len(history) % 2 == 0
+        if not paired or not all(isinstance(h, str) for h in history):
             raise UsageError(f"{where}: 'History' must be [title, section, question, answer, ...] (strings)")
         question, rewrite = _field(record, "Question", where), _field(record, "Rewrite", where)
         turns = tuple(
