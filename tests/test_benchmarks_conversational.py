@@ -295,6 +295,22 @@ def test_a_malformed_doc2dial_file_is_a_usage_error(tmp_path: Path, changes: dic
     assert str(path) in str(caught.value)
 
 
+def test_a_hand_made_dialog_through_the_real_assistant(tmp_path: Path) -> None:
+    """Both modes over the one-document corpus; "How much  is it?" (two spaces) counts as
+    asked as typed in the standalone mode, not as rewritten."""
+    path = _doc2dial_file(tmp_path, question="How much  is it?")
+    cache = tmp_path / "cache"
+    conversation = evaluate_doc2dial(path, cache_dir=cache)
+    standalone = evaluate_doc2dial(path, cache_dir=cache, resolve_followups=False)
+    for report in (conversation, standalone):
+        summary = report.as_dict()
+        assert (summary["dialogs"], summary["documents"], summary["turns"], summary["turns_asked"]) == (1, 1, 2, 3)
+        assert summary["retrieval"]["doc@1"] == 1.0 and summary["errors"] == 0
+        assert [r.question for r in report.results] == ["How do I renew my licence?", "How much is it?"]
+    assert standalone.as_dict()["rewritten"] == 0.0
+    assert [r.golds for r in conversation.results] == [("You can renew online. ",), ("The fee is $64.50.", "not in the text")]
+
+
 def test_the_corpus_is_written_once_into_the_cache(tmp_path: Path) -> None:
     data = load_doc2dial(_doc2dial_file(tmp_path))
     corpus = write_corpus(data, cache_dir=tmp_path / "cache")

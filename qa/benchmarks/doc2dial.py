@@ -212,7 +212,7 @@ class TurnResult:
     dialog_id: str
     example_id: str
     number: int
-    question: str
+    question: str  # as asked (white space normalised, as Conversation records it)
     standalone_question: str
     answer: str | None  # None: abstained (or the question could not be asked)
     golds: tuple[str, ...]
@@ -308,7 +308,7 @@ def _score(dialog: Dialog, turn: DialogTurn, asked: Any, doc_id: str, error: str
         dialog_id=dialog.id,
         example_id=turn.example_id or "",
         number=turn.number,
-        question=turn.question,
+        question=asked.question if asked is not None else turn.question,
         standalone_question=asked.standalone_question if asked is not None else turn.question,
         answer=prediction,
         golds=golds,
