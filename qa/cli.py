@@ -150,11 +150,19 @@ def evaluate(
         Path | None, typer.Option("--na-probs", help="SQuAD: write the no-answer probabilities here.")
     ] = None,
     reader: ReaderOpt = ReaderChoice.rules,
+    conversation_format: Annotated[
+        str, typer.Option("--format", help="--conversations format: qa (this project's), canard, cast (a folder), doc2dial.")
+    ] = "qa",
 ) -> int:
     """Run a labelled eval set and report standard metrics (see README, Benchmarks)."""
     if squad_file is not None:
         return _eval_squad(squad_file, setting.value, limit, seed, top_k, reader.value,
                            predictions, na_probs, summary_json, markdown)
+    if conversation_format != "qa":
+        if conversations is None:
+            raise UsageError(f"--format {conversation_format} needs --conversations FILE")
+        return _eval_conversations(conversations, conversation_format, limit, seed, top_k, reader.value,
+                                   summary_json, markdown)
     from qa import evaluate as ev
     from qa import report
     from qa.assistant import Assistant
@@ -221,6 +229,26 @@ def _eval_squad(
         write_text_atomic(na_probs, json.dumps(run.na_probs) + "\n")
     if markdown:
         write_text_atomic(markdown, text + "\n")
+    return EXIT_OK
+
+
+def _eval_conversations(
+    path: Path, fmt: str, limit: int | None, seed: int, top_k: int, reader: str,
+    summary_json: Path | None, markdown: Path | None,
+) -> int:
+    from qa.benchmarks import dialogues
+    from qa.files import write_text_atomic
+
+    with _progress() as on_build, _progress(always=stderr.is_terminal) as bars:
+        step = (lambda done, total: bars(fmt, done, total)) if bars else _progress_lines(fmt)
+        summary = dialogues.run_conversations(path, fmt, limit=limit, seed=seed, k=top_k, reader=reader,
+                                              on_step=step, on_build=on_build)
+    text = dialogues.markdown(summary)
+    sys.stdout.write(text)
+    if summary_json:
+        write_text_atomic(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    if markdown:
+        write_text_atomic(markdown, text)
     return EXIT_OK
 
 

@@ -349,3 +349,22 @@ def test_two_real_dialogs_through_the_real_assistant(doc2dial_cache: Path) -> No
     assert alone["mode"] == "standalone" and alone["rewritten"] == 0.0
     assert [r.example_id for r in standalone.results] == [r.example_id for r in report.results]
     assert len(list(doc2dial_cache.iterdir())) == 1  # the same corpus and index, reused
+
+
+def test_cli_runs_canard_and_writes_the_summary(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    summary = tmp_path / "canard.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa", "eval", "--conversations", str(CANARD_DEV), "--format", "canard", "--limit", "20",
+         "--json", str(summary)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "raw question BLEU-4" in proc.stdout
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["results"]["rewriting"]["total"] == 20 and len(data["dataset"]["sha256"]) == 64
+    missing = subprocess.run([sys.executable, "-m", "qa", "eval", "--format", "canard"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "needs --conversations" in missing.stderr

@@ -336,6 +336,7 @@ def evaluate_doc2dial(
     retriever: str = "hybrid",
     on_step: Callable[[int, int], None] | None = None,
     on_progress: Any = None,
+    reader: str = "rules",
 ) -> Doc2DialReport:
     """Load the set, sample ``limit`` dialogs with ``seed``, index the documents (``"all"`` of
     the set's, or ``"dialogs"``: only those the sample talks about — smaller and easier, since
@@ -348,7 +349,7 @@ def evaluate_doc2dial(
     dialogs = sample(data.dialogs, limit, seed)
     titles = {d.doc_title for d in dialogs} if documents == "dialogs" else None
     corpus = write_corpus(data, titles, cache_dir)
-    assistant = Assistant.load(corpus.corpus_dir, corpus.index_dir, on_progress=on_progress)
+    assistant = Assistant.load(corpus.corpus_dir, corpus.index_dir, on_progress=on_progress, reader=reader)
     return run_dialogs(
         assistant, dialogs, corpus.doc_ids, resolve_followups=resolve_followups, k=k, retriever=retriever, on_step=on_step
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import re
 import tempfile
 from collections import defaultdict
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.benchmarks import squad_metrics
+from qa.benchmarks.common import cache_root, sample
 from qa.errors import UsageError
 
 SETTINGS = ("reading", "corpus")
@@ -96,14 +96,6 @@ def load(path: Path) -> SquadSet:
     return SquadSet(path, version, hashlib.sha256(raw_bytes).hexdigest(), raw["data"], questions)
 
 
-def sample(questions: list[SquadQuestion], limit: int | None, seed: int) -> list[SquadQuestion]:
-    """A seeded sample of ``limit`` questions (all of them, in file order, without a limit)."""
-    if limit is None or limit >= len(questions):
-        return list(questions)
-    chosen = sorted(random.Random(seed).sample(range(len(questions)), limit))
-    return [questions[i] for i in chosen]
-
-
 def run_reading(
     questions: list[SquadQuestion], reader: Any, calibration: Any, *, may_abstain: bool,
     on_step: Callable[[int, int], None] | None = None,
@@ -170,10 +162,7 @@ def write_corpus(articles: list[dict[str, Any]], target: Path) -> Path:
 
 
 def corpus_cache(dataset: SquadSet) -> Path:
-    base = os.environ.get("QA_BENCHMARK_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa", "benchmarks"
-    )
-    return Path(base) / f"squad-{dataset.sha256[:12]}"
+    return cache_root() / f"squad-{dataset.sha256[:12]}"
 
 
 def report(dataset: SquadSet, questions: list[SquadQuestion], predictions: list[Prediction]) -> dict[str, Any]:
