@@ -25,10 +25,13 @@ test: setup
 	$(BIN)/python -m pytest
 
 # The benchmark: both eval sets, hybrid retrieval beside the BM25-only and dense-only baselines.
+# The trained reader with three retrievers, then the old rule reader (hybrid) for comparison.
 eval: setup
-	$(BIN)/qa eval --retriever hybrid --retriever dense --retriever bm25 \
+	$(BIN)/qa eval --reader model --retriever hybrid --retriever dense --retriever bm25 \
 		--json eval/results/summary.json --markdown eval/results/latest.md \
 		--predictions eval/results/predictions.jsonl
+	$(BIN)/qa eval --reader rules --retriever hybrid \
+		--json eval/results/rules-summary.json --markdown eval/results/rules.md
 
 # The speed benchmark (bench/run.py): cold and warm answers, index build, search at scale.
 bench: setup
@@ -39,6 +42,7 @@ bench: setup
 SHARED   ?= ../shared/datasets
 RESULTS  := eval/results
 CORPUS_SAMPLE ?= 2000
+DOC2DIAL_SAMPLE ?= 30
 bench-squad: setup
 	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v1.1-part.json --setting reading --reader model \
 		--json $(RESULTS)/squad-v1.1-reading.json --markdown $(RESULTS)/squad-v1.1-reading.md \
@@ -49,12 +53,18 @@ bench-squad: setup
 	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting corpus --reader model \
 		--limit $(CORPUS_SAMPLE) --seed 13 \
 		--json $(RESULTS)/squad-v2.0-corpus.json --markdown $(RESULTS)/squad-v2.0-corpus.md
+	$(BIN)/qa eval --conversations $(SHARED)/conversations/canard/dev.json --format canard \
+		--json $(RESULTS)/canard.json --markdown $(RESULTS)/canard.md
+	$(BIN)/qa eval --conversations $(SHARED)/conversations/trec_cast --format cast \
+		--json $(RESULTS)/cast.json --markdown $(RESULTS)/cast.md
+	$(BIN)/qa eval --conversations $(SHARED)/conversations/doc2dial/doc2dial_rc_val_converted.json --format doc2dial \
+		--reader model --limit $(DOC2DIAL_SAMPLE) --seed 13 --json $(RESULTS)/doc2dial.json --markdown $(RESULTS)/doc2dial.md
 
 # The shipped reader (models/reader/): fine-tune, export to int8 ONNX, calibrate. Hours on 2 cores.
 READER_RUN ?= training/runs/reader
 train-reader: setup
 	$(BIN)/pip install --quiet -e '.[train,test]'
-	$(BIN)/python -m training.train_reader --out $(READER_RUN) --questions 38000 --max-steps 1500
+	$(BIN)/python -m training.train_reader --out $(READER_RUN) --questions 38000 --max-steps 1300
 	$(BIN)/python -m training.export_reader --run $(READER_RUN) --out models/reader
 	$(BIN)/python -m training.calibrate_reader --run $(READER_RUN) --model models/reader
 
