@@ -24,12 +24,13 @@ A run:
    (``span@k``): Doc2Dial's spans are whole clauses, the reader's answers are short, so
    retrieval says how much of the gap is reading.
 
-``evaluate_doc2dial(path, limit=30, seed=0)`` does all three; ``report.as_dict()`` has this
-shape (values illustrative)::
+``evaluate_doc2dial(path, limit=30, seed=0)`` does all three; ``report.as_dict()`` is, for the
+whole validation set (``limit=None``; ``Doc2DialReport.results`` keeps each ``TurnResult``)::
 
-    {"mode": "conversation", "dialogs": 30, "documents": 273, "turns": 180, "turns_asked": 192,
-     "exact_match": 0.0, "f1": 0.12, "f1_answered": 0.15, "abstention_rate": 0.2,
-     "rewritten": 0.1, "retrieval": {"doc@1": 0.6, "doc@5": 0.8, "span@5": 0.4}, "errors": 0}
+    {"mode": "conversation", "dialogs": 661, "documents": 273, "turns": 3972, "turns_asked": 4253,
+     "exact_match": 0.0227, "f1": 0.2035, "f1_answered": 0.243, "abstention_rate": 0.1626,
+     "rewritten": 0.1259, "retrieval": {"doc@1": 0.4043, "doc@5": 0.6158, "span@5": 0.4743},
+     "errors": 0}
 """
 
 from __future__ import annotations
