@@ -25,3 +25,7 @@ class IndexError_(QAError):
     """The index is missing, stale or damaged and may not be rebuilt here."""
 
     exit_code = 1
+
+
+class CorpusWarning(UserWarning):
+    """Something in the corpus was skipped (an empty document); the rest is indexed."""
