@@ -47,14 +47,19 @@ class Assistant:
         index_dir: Path | str | None = None,
         *,
         rebuild: bool = True,
+        force_rebuild: bool = False,
         on_progress: Progress | None = None,
     ) -> Assistant:
-        """Open the index of ``corpus_dir`` (default: the project's ``corpus/``), building or
-        rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False
-        (then ``IndexError_``). Safe while other processes build the same index."""
+        """Open the index of ``corpus_dir`` (default: ``qa.config.default_corpus_dir``), building
+        or rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False
+        (then ``IndexError_``); ``force_rebuild`` builds it afresh, even over an index built from
+        another corpus (otherwise ``IndexLocationError``). Safe while other processes build the
+        same index."""
         corpus = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         location = Path(index_dir) if index_dir else default_index_dir(corpus)
-        index = index_store.open_index(corpus, location, IndexSettings(), rebuild=rebuild, on_progress=on_progress)
+        index = index_store.open_index(
+            corpus, location, IndexSettings(), rebuild=rebuild, force_rebuild=force_rebuild, on_progress=on_progress
+        )
         return cls(index, NameMatcher(_search_texts(index), load_table(corpus)))
 
     def conversation(self) -> Conversation:
