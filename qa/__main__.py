@@ -1,23 +1,38 @@
 """``python -m qa`` and the ``qa`` console script.
 
 Importing the command line (typer, rich) takes a good part of a second, and a Ctrl-C in that
-time must still be one line and exit 130, not a KeyboardInterrupt traceback. So until
-``qa.cli.main`` takes over (it turns Ctrl-C back into KeyboardInterrupt, so that a build
-cleans up after itself), a Ctrl-C simply ends the process: there is nothing to clean up yet.
+time must still be one line and exit 130, not a KeyboardInterrupt traceback. So the first thing
+this module does is to make Ctrl-C end the process at once: there is nothing to clean up yet.
+``qa.cli.main`` then turns it back into KeyboardInterrupt, so that a build cleans up after
+itself, and ends the same way (``qa._interrupt``).
 """
 
-import signal
+import os
+import sys
 
-from qa._interrupt import exit_interrupted, exit_on_unraisable_interrupt
+import _signal  # the C module: signal.py would import enum first, leaving Ctrl-C unguarded longer
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """As ``qa._interrupt.exit_interrupted``, which is not imported yet: one line, exit 130."""
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
+    try:
+        sys.stderr.write("qa: error: interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(130)
+
+
+_signal.signal(_signal.SIGINT, _interrupted)
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, exit_interrupted)
+    from qa._interrupt import exit_on_unraisable_interrupt
+
     exit_on_unraisable_interrupt()
-    try:
-        from qa.cli import main as run
-    except KeyboardInterrupt:  # raised before the handler above was in place
-        exit_interrupted()
+    from qa.cli import main as run
+
     run()
 
 
