@@ -5,16 +5,15 @@
     'Molotov'
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from qa.errors import QAError
+# Nothing is imported here, not even typing or qa.errors: `python -m qa` runs this before
+# qa/__main__.py can guard against Ctrl-C, so it must take no time at all.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from qa.answer import Answer, Citation
     from qa.assistant import Assistant
     from qa.conversation import Conversation, Turn
+    from qa.errors import QAError
     from qa.retrieval import Hit
 
 __all__ = ["Answer", "Assistant", "Citation", "Conversation", "Hit", "QAError", "Turn"]
@@ -29,10 +28,11 @@ _LAZY = {
     "Conversation": "qa.conversation",
     "Turn": "qa.conversation",
     "Hit": "qa.retrieval",
+    "QAError": "qa.errors",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

@@ -7,6 +7,7 @@ answering — and measures each stage. It holds no state between questions; a
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from dataclasses import replace
@@ -32,6 +33,15 @@ if TYPE_CHECKING:
     from qa.reader import ExtractiveReader
 
 MAX_QUESTION_CHARS = 2000
+# Terminal escape sequences (ECMA-48), removed whole: dropping only the ESC byte would leave
+# "[31m" in the question. CSI (colours, cursor moves, 7- or 8-bit), OSC (titles, links: to BEL
+# or ST), DCS/SOS/PM/APC strings (to ST), and two-byte escapes.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]"
+)
 
 
 READERS = ("model", "rules")
@@ -63,15 +73,20 @@ class Assistant:
         index_dir: Path | str | None = None,
         *,
         rebuild: bool = True,
+        force_rebuild: bool = False,
         on_progress: Progress | None = None,
         reader: str = "rules",
     ) -> Assistant:
-        """Open the index of ``corpus_dir`` (default: the project's ``corpus/``), building or
-        rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False
-        (then ``IndexError_``). Safe while other processes build the same index."""
+        """Open the index of ``corpus_dir`` (default: ``qa.config.default_corpus_dir``), building
+        or rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False
+        (then ``IndexError_``); ``force_rebuild`` builds it afresh, even over an index built from
+        another corpus (otherwise ``IndexLocationError``). Safe while other processes build the
+        same index."""
         corpus = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         location = Path(index_dir) if index_dir else default_index_dir(corpus)
-        index = index_store.open_index(corpus, location, IndexSettings(), rebuild=rebuild, on_progress=on_progress)
+        index = index_store.open_index(
+            corpus, location, IndexSettings(), rebuild=rebuild, force_rebuild=force_rebuild, on_progress=on_progress
+        )
         return cls(index, NameMatcher(_search_texts(index), load_table(corpus)), reader=reader)
 
     def conversation(self) -> Conversation:
@@ -156,12 +171,14 @@ def _evidence(answer: Answer) -> float:
 
 
 def clean_question(question: str) -> str:
-    """Normalise white space and drop control characters; reject what cannot be a question."""
+    """Normalise white space, drop escape sequences and control characters; reject what cannot
+    be a question."""
     if not isinstance(question, str):
         raise UsageError("the question must be text")
     if len(question) > 50 * MAX_QUESTION_CHARS:  # hopeless: say so without scanning it all
         raise UsageError(f"the question is too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS})")
-    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in question)
+    text = _ESCAPE_SEQUENCE.sub("", question)
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
     text = " ".join(text.split())
     if not text:
         raise UsageError("the question is empty")

@@ -98,7 +98,7 @@ def _interactive(load: Loader, options: ChatOptions) -> int:
             console.print(Text("(interrupted)", style="dim"))
             continue
         except UsageError as exc:
-            console.print(Text(f"qa: {exc}", style="yellow"))
+            console.print(Text(f"qa: {exc}", style="yellow"), soft_wrap=True)
             continue
         if options.as_json:
             console.print_json(json.dumps(turn_to_dict(turn), ensure_ascii=False))
@@ -202,7 +202,6 @@ def history_view(turns: list[Turn]) -> RenderableType:
 
 def _script(load: Loader, options: ChatOptions, stdin: IO[bytes]) -> int:
     out = Console(highlight=False, soft_wrap=True)  # piped text: no hard wraps
-    err = Console(stderr=True, highlight=False)
     assistant = load(None)
     conversation = assistant.conversation()
     for number, line in _lines(stdin):
@@ -214,14 +213,14 @@ def _script(load: Loader, options: ChatOptions, stdin: IO[bytes]) -> int:
             if name in {"/quit", "/exit", "/q"}:
                 break
             if options.as_json:
-                err.print(f"qa: note: line {number}: {name} ignored with --json")
+                _stderr_line(f"qa: note: line {number}: {name} ignored with --json")
             else:
                 _command(line, conversation, out)
             continue
         try:
             turn = conversation.ask(line, k=options.k, retriever=options.retriever)
         except UsageError as exc:
-            err.print(f"qa: error: line {number}: {exc} (skipped)")
+            _stderr_line(f"qa: error: line {number}: {exc} (skipped)")
             continue
         if options.as_json:
             sys.stdout.write(json.dumps(turn_to_dict(turn), ensure_ascii=False) + "\n")
@@ -230,6 +229,12 @@ def _script(load: Loader, options: ChatOptions, stdin: IO[bytes]) -> int:
             out.print(Text.assemble((f"[{turn.number}] ", "bold"), (turn.question, "bold")))
             out.print(turn_view(turn))
     return EXIT_OK
+
+
+def _stderr_line(message: str) -> None:
+    """One line, whatever the terminal width: rich would wrap it at 80 columns when piped."""
+    sys.stderr.write(" ".join(message.split()) + "\n")
+    sys.stderr.flush()
 
 
 def _lines(stdin: IO[bytes]) -> Iterator[tuple[int, str]]:

@@ -1,16 +1,19 @@
 """The ``qa`` command: a thin shell over the library (``qa.Assistant``, ``qa.index``).
 
 Exit codes: 0 answered (or done), 3 abstained (the corpus does not answer), 2 bad usage or
-bad input (unknown option, empty or undecodable question, missing or unreadable corpus), 1 any
-other error (no usable index with --no-rebuild, index not writable), 130 interrupted. Errors
-are one line on stderr, never a traceback; JSON goes to stdout, progress and errors to stderr.
+bad input (unknown option, empty or undecodable question, missing or unreadable corpus, an
+index location that holds something else or another corpus's index), 1 any other error (no
+usable index with --no-rebuild, index not writable), 130 interrupted. Errors are one line on
+stderr, never a traceback; JSON goes to stdout, progress, warnings and errors to stderr.
 The README's "Errors and exit codes" lists every case.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -20,7 +23,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from qa.errors import QAError, UsageError
+from qa._interrupt import exit_interrupted, exit_on_unraisable_interrupt, raise_interrupt, received
+from qa.cli_index import CorpusOpt, IndexOpt, RebuildOpt, index_app
+from qa.errors import CorpusWarning, QAError, UsageError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ABSTAINED = 0, 1, 2, 3
 
@@ -31,7 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-index_app = typer.Typer(help="Build or inspect the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 
 stdout = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # piped text: no hard wraps
@@ -75,12 +79,6 @@ ReaderOpt = Annotated[
     ReaderChoice, typer.Option("--reader", help="Who reads the passages: the trained model or the old rules.")
 ]
 
-CorpusOpt = Annotated[
-    Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files (default: ./corpus).")
-]
-IndexOpt = Annotated[
-    Path | None, typer.Option("--index", help="Index directory (default: index/default for ./corpus).")
-]
 TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")]
 NoRebuildOpt = Annotated[
     bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
@@ -98,6 +96,7 @@ def ask(
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
     reader: ReaderOpt = ReaderChoice.rules,
+    rebuild: RebuildOpt = False,
 ) -> int:
     """Answer one question. Exit 0 when answered, 3 when the corpus does not answer it."""
     from qa.assistant import Assistant, clean_question
@@ -108,7 +107,9 @@ def ask(
         raise UsageError("the question is not valid UTF-8")
     clean_question(question)  # reject bad input before any loading
     with _progress() as on_progress:
-        assistant = Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress, reader=reader.value)
+        assistant = Assistant.load(
+            corpus, index, rebuild=not no_rebuild, force_rebuild=rebuild, on_progress=on_progress, reader=reader.value
+        )
     result = assistant.ask(question, k=top_k, retriever=retriever.value)
     if as_json:
         sys.stdout.write(json.dumps(answer_to_dict(result), ensure_ascii=False) + "\n")
@@ -153,32 +154,39 @@ def evaluate(
     conversation_format: Annotated[
         str, typer.Option("--format", help="--conversations format: qa (this project's), canard, cast (a folder), doc2dial.")
     ] = "qa",
+    rebuild: RebuildOpt = False,
 ) -> int:
     """Run a labelled eval set and report standard metrics (see README, Benchmarks)."""
+    from qa import cli_bench
+
     if squad_file is not None:
-        return _eval_squad(squad_file, setting.value, limit, seed, top_k, reader.value,
-                           predictions, na_probs, summary_json, markdown)
+        outputs = {"--json": summary_json, "--predictions": predictions, "--na-probs": na_probs, "--markdown": markdown}
+        return cli_bench.eval_squad(squad_file, setting.value, limit, seed, top_k, reader.value, outputs, _progress)
     if conversation_format != "qa":
         if conversations is None:
             raise UsageError(f"--format {conversation_format} needs --conversations FILE")
-        return _eval_conversations(conversations, conversation_format, limit, seed, top_k, reader.value,
-                                   summary_json, markdown)
+        outputs = {"--json": summary_json, "--markdown": markdown}
+        return cli_bench.eval_conversations(
+            conversations, conversation_format, limit, seed, top_k, reader.value, outputs, _progress
+        )
     from qa import evaluate as ev
     from qa import report
     from qa.assistant import Assistant
     from qa.config import PROJECT_ROOT
-    from qa.files import write_text_atomic
     from qa.render import answer_to_dict
+
+    outputs = {"--json": summary_json, "--predictions": predictions, "--markdown": markdown}
 
     # Neither file named: the project's two sets. One named: that one only.
     questions_file = questions or (PROJECT_ROOT / "eval" / "questions.jsonl" if conversations is None else None)
     conversations_file = conversations or (PROJECT_ROOT / "eval" / "conversations.jsonl" if questions is None else None)
     items = ev.load_questions(questions_file) if questions_file else []  # bad files fail before any loading
     dialogues = ev.load_conversations(conversations_file) if conversations_file else []
+    cli_bench.check_outputs(outputs, inputs=[f for f in (questions_file, conversations_file) if f])  # before the run
     methods = [r.value for r in (retriever or [Retriever.hybrid])]
     with _progress() as on_progress:
         assistant = Assistant.load(
-            corpus, index, rebuild=not no_rebuild, on_progress=on_progress, reader=reader.value
+            corpus, index, rebuild=not no_rebuild, force_rebuild=rebuild, on_progress=on_progress, reader=reader.value
         )
     summaries, lines = [], []
     with _progress(always=stderr.is_terminal) as on_progress:
@@ -199,76 +207,12 @@ def evaluate(
     for table in report.rich_tables(summaries):
         stdout.print(table)
     document = {"schema_version": ev.SUMMARY_VERSION, "top_k": top_k, "runs": summaries}
-    if summary_json:
-        write_text_atomic(summary_json, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    if predictions:
-        write_text_atomic(predictions, "\n".join(lines) + "\n")
-    if markdown:
-        write_text_atomic(markdown, report.markdown(summaries))
+    cli_bench.write_outputs(outputs, {
+        "--json": lambda: json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+        "--predictions": lambda: "\n".join(lines) + "\n",
+        "--markdown": lambda: report.markdown(summaries),
+    })
     return EXIT_OK
-
-
-def _eval_squad(
-    path: Path, setting: str, limit: int | None, seed: int, top_k: int, reader: str,
-    predictions: Path | None, na_probs: Path | None, summary_json: Path | None, markdown: Path | None,
-) -> int:
-    from qa.benchmarks import runner
-    from qa.files import write_text_atomic
-
-    with _progress() as on_build, _progress(always=stderr.is_terminal) as bars:
-        step = (lambda done, total: bars(f"squad {setting}", done, total)) if bars else _progress_lines(f"squad {setting}")
-        run = runner.run_squad(path, setting, limit=limit, seed=seed, k=top_k, reader=reader,
-                               on_step=step, on_build=on_build)
-    text = runner.markdown(run.summary)
-    sys.stdout.write(text + "\n")
-    if summary_json:
-        write_text_atomic(summary_json, json.dumps(run.summary, ensure_ascii=False, indent=2) + "\n")
-    if predictions:
-        write_text_atomic(predictions, json.dumps(run.predictions, ensure_ascii=False) + "\n")
-    if na_probs:
-        write_text_atomic(na_probs, json.dumps(run.na_probs) + "\n")
-    if markdown:
-        write_text_atomic(markdown, text + "\n")
-    return EXIT_OK
-
-
-def _eval_conversations(
-    path: Path, fmt: str, limit: int | None, seed: int, top_k: int, reader: str,
-    summary_json: Path | None, markdown: Path | None,
-) -> int:
-    from qa.benchmarks import dialogues
-    from qa.files import write_text_atomic
-
-    with _progress() as on_build, _progress(always=stderr.is_terminal) as bars:
-        step = (lambda done, total: bars(fmt, done, total)) if bars else _progress_lines(fmt)
-        summary = dialogues.run_conversations(path, fmt, limit=limit, seed=seed, k=top_k, reader=reader,
-                                              on_step=step, on_build=on_build)
-    text = dialogues.markdown(summary)
-    sys.stdout.write(text)
-    if summary_json:
-        write_text_atomic(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    if markdown:
-        write_text_atomic(markdown, text)
-    return EXIT_OK
-
-
-def _progress_lines(stage: str, every_s: float = 5.0) -> Any:
-    """Off a terminal: one plain progress line on stderr every few seconds (logs and CI)."""
-    import time
-
-    started = last = time.monotonic()
-
-    def step(done: int, total: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= every_s or done == total:
-            last = now
-            rate = done / max(now - started, 1e-9)
-            eta = (total - done) / rate if rate else 0.0
-            sys.stderr.write(f"{stage} {done}/{total}, {rate:.1f}/s, ETA {eta:.0f} s\n")
-            sys.stderr.flush()
-
-    return step
 
 
 def _read_stdin_question() -> str:
@@ -296,6 +240,7 @@ def chat(
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
     reader: ReaderOpt = ReaderChoice.rules,
+    rebuild: RebuildOpt = False,
 ) -> int:
     """A conversation: follow-up questions may refer to earlier answers ("he", "that pact",
     "And Beria?"). On a terminal: a prompt with history and /help /sources /reset /history /quit.
@@ -304,77 +249,11 @@ def chat(
     from qa.chat import ChatOptions, run
 
     def load(on_progress: Any) -> Assistant:
-        return Assistant.load(corpus, index, rebuild=not no_rebuild, on_progress=on_progress, reader=reader.value)
+        return Assistant.load(
+            corpus, index, rebuild=not no_rebuild, force_rebuild=rebuild, on_progress=on_progress, reader=reader.value
+        )
 
     return run(load, ChatOptions(as_json=as_json, k=top_k, retriever=retriever.value))
-
-
-@index_app.command("build")
-def index_build(corpus: CorpusOpt = None, index: IndexOpt = None) -> int:
-    """Build (or rebuild) the index, with a progress bar. Concurrent builds of one index wait for
-    each other; one that finds the index built meanwhile keeps it."""
-    from qa import index as store
-    from qa.config import default_corpus_dir, default_index_dir
-
-    corpus_dir = corpus or default_corpus_dir()
-    index_dir = index or default_index_dir(corpus_dir)
-    with _progress(always=True) as on_progress:
-        manifest = store.build(corpus_dir, index_dir, on_progress=on_progress)
-    counts = manifest["counts"]
-    summary = f"{counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} sentences"
-    if on_progress is not None and "up to date" in on_progress.seen:
-        stderr.print(f"{index_dir} is up to date (built by another process meanwhile): {summary}", soft_wrap=True)
-    else:
-        stderr.print(f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s", soft_wrap=True)
-    return EXIT_OK
-
-
-@index_app.command("info")
-def index_info(
-    corpus: CorpusOpt = None,
-    index: IndexOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest and status as JSON.")] = False,
-) -> int:
-    """Show what the index was built from and whether it is up to date. Exit 1 if there is none."""
-    from qa import index as store
-    from qa.config import default_corpus_dir, default_index_dir
-
-    corpus_dir = corpus or default_corpus_dir()
-    index_dir = index or default_index_dir(corpus_dir)
-    manifest = store.read_manifest(index_dir)
-    state = store.status(corpus_dir, index_dir, verify=True)
-    if as_json:
-        sys.stdout.write(json.dumps({"index": str(index_dir), "fresh": state.fresh, "status": state.reason, "manifest": manifest}, ensure_ascii=False) + "\n")
-        return EXIT_OK if manifest else EXIT_ERROR
-    if manifest is None:
-        stderr.print(f"no index at {index_dir}; build one with `qa index build`")
-        return EXIT_ERROR
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None)
-    model = manifest["model"]
-    rows = [
-        ("index", str(index_dir)),
-        ("status", state.reason),
-        ("built", f"{manifest['built_at']} in {manifest['build_seconds']} s"),
-        ("corpus", f"{manifest['corpus']['dir']}  sha256 {manifest['corpus']['hash'][:16]}…"),
-        ("documents", ", ".join(d["doc"] for d in manifest["documents"])),
-        ("passages", f"{manifest['counts']['passages']} ({manifest['counts']['sentences']} sentences)"),
-        ("model", f"{model['name']} ({model['package']} {model['package_version']}, {model['backend']}, dim {model['dim']})"),
-        ("chunking", json.dumps(manifest["settings"]["chunking"])),
-        ("dense index", _describe_dense(manifest.get("dense", {}))),
-        ("bm25", f"{manifest['settings']['bm25_method']} k1={manifest['settings']['bm25_k1']} b={manifest['settings']['bm25_b']}"),
-        ("format", str(manifest["format_version"])),
-    ]
-    for key, value in rows:
-        table.add_row(f"[bold]{key}[/]", value)
-    stdout.print(table)
-    return EXIT_OK
-
-
-def _describe_dense(dense: dict[str, Any]) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in {**dense.get("build_params", {}), **dense.get("search_params", {})}.items())
-    return f"FAISS {dense.get('factory', 'Flat')}" + (f" ({params})" if params else "") + ", inner product"
 
 
 # Stages that are events, not work to measure: never drawn as bars ("up to date" is told by
@@ -425,27 +304,52 @@ def _progress(always: bool = False) -> Iterator[_ProgressBars | None]:
 
 def main() -> None:
     """Console entry point: maps every outcome to an exit code and a one-line message."""
+    warnings.showwarning = _show_warning
+    exit_on_unraisable_interrupt()
     try:
+        # From here on Ctrl-C raises KeyboardInterrupt, so that a build removes its temporary
+        # directory on the way out; however it surfaces, it ends as one line and 130.
+        signal.signal(signal.SIGINT, raise_interrupt)
         code = _ask_without_typer(sys.argv[1:])
         if code is None:
-            code = app(standalone_mode=False)
+            code = app(standalone_mode=False)  # returns 130, silently, for a KeyboardInterrupt
     except typer.Exit as exc:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        _fail("interrupted", 130)
+        exit_interrupted()
     except QAError as exc:
+        if received():
+            exit_interrupted()
         _fail(str(exc), exc.exit_code)
     except BrokenPipeError:
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # noqa: BLE001 — the contract is one line, never a traceback
+        if received():  # an interrupt that an extension module turned into another error
+            exit_interrupted()
         if _is_click_error(exc):  # typer's (vendored) click: usage errors and the like
             _report_click_error(exc)
         _fail(f"unexpected {type(exc).__name__}: {exc}", EXIT_ERROR)
+    if code == 130 and received():
+        exit_interrupted()
+    # The work is done; a Ctrl-C while the interpreter shuts down is still one line and 130.
+    signal.signal(signal.SIGINT, exit_interrupted)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """The library's warnings (a skipped document) as one ``qa: warning:`` line each; others as
+    one line too, never with a source line under them."""
+    _note(f"warning: {message}" if issubclass(category, CorpusWarning) else f"warning: {category.__name__}: {message}")
+
+
+def _note(message: str) -> None:
+    """One line on stderr, whatever the terminal width (rich would wrap it)."""
+    sys.stderr.write(f"qa: {' '.join(str(message).split())}\n")
+    sys.stderr.flush()
+
+
 # `qa ask`'s options in their plain spellings, for the fast path below.
-_ASK_FLAGS = {"--json": "as_json", "--passages": "passages", "--no-rebuild": "no_rebuild"}
+_ASK_FLAGS = {"--json": "as_json", "--passages": "passages", "--no-rebuild": "no_rebuild", "--rebuild": "rebuild"}
 _ASK_VALUES = {"--top-k": "top_k", "-k": "top_k", "--retriever": "retriever", "--corpus": "corpus", "--index": "index",
                "--reader": "reader"}
 
@@ -517,6 +421,11 @@ def _report_click_error(exc: Exception) -> None:
 
 
 def _fail(message: str, code: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
     first_line = " ".join(str(message).split()) or "failed"
-    print(f"qa: error: {first_line}", file=sys.stderr)
+    try:
+        sys.stderr.write(f"qa: error: {first_line}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass  # stderr is gone: the exit code still tells
     sys.exit(code)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import CorpusError
+from qa.errors import CorpusError, CorpusWarning
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.json"
@@ -143,12 +144,39 @@ def corpus_fingerprint(corpus_dir: Path) -> tuple[str, list[dict[str, object]]]:
     return overall.hexdigest(), listing
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A document file left out of the index, and why."""
+
+    file: str  # relative to the corpus directory
+    reason: str
+
+
+class EmptyDocument(CorpusError):
+    """A document with no text (empty, or only white space): skipped, not a corpus error."""
+
+
 def load_corpus(corpus_dir: Path) -> list[Document]:
-    documents = [load_document(path, corpus_dir) for path in discover(corpus_dir)]
+    return read_corpus(corpus_dir)[0]
+
+
+def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
+    """The corpus's documents, and the files skipped because they have no text (each also a
+    ``CorpusWarning``: one empty file should not make a whole corpus unusable)."""
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for path in discover(corpus_dir):
+        try:
+            documents.append(load_document(path, corpus_dir))
+        except EmptyDocument as exc:
+            skipped.append(Skipped(path.relative_to(corpus_dir).as_posix(), str(exc)))
+            warnings.warn(f"{path}: {exc}, skipped", CorpusWarning, stacklevel=2)
+    if not documents:
+        raise CorpusError(f"no document in corpus directory {corpus_dir} has any text")
     ids = [d.doc_id for d in documents]
     if clash := next((i for i in ids if ids.count(i) > 1), None):
         raise CorpusError(f"two documents would both be called {clash!r} (e.g. {clash}.txt and {clash}.md); rename one")
-    return documents
+    return documents, skipped
 
 
 def load_document(path: Path, corpus_dir: Path) -> Document:
@@ -160,11 +188,13 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         raise CorpusError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     if "\x00" in text:
         raise CorpusError(f"{path}: looks binary (contains NUL bytes)")
+    if not text.strip():
+        raise EmptyDocument("empty document" if not text else "only white space")
     meta = _load_meta(path)
     body_end = _body_end(text, meta)
     paragraphs = _paragraphs(text, body_end)
     if not paragraphs:
-        raise CorpusError(f"{path}: no text")
+        raise EmptyDocument("no text before its boilerplate")
     body, footnotes = _split_footnotes(text, paragraphs)
     blocks, where = _label_body(text, body)
     anchors = _find_anchors(text, body, where, [number for number, _ in footnotes])

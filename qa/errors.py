@@ -25,3 +25,15 @@ class IndexError_(QAError):
     """The index is missing, stale or damaged and may not be rebuilt here."""
 
     exit_code = 1
+
+
+class IndexLocationError(QAError):
+    """The index location is refused: it holds something that is not this corpus's qa index (a
+    file, someone's directory, the corpus itself or a directory around it, another corpus's
+    index). Nothing on disk was changed."""
+
+    exit_code = 2
+
+
+class CorpusWarning(UserWarning):
+    """Something in the corpus was skipped (an empty document); the rest is indexed."""

@@ -56,3 +56,20 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+def copy_index(index: Path, target: Path, corpus: Path) -> Path:
+    """A copy of ``index`` that says it was built from ``corpus``: an index is tied to the corpus
+    directory it was built from, and building the same content again would cost seconds. The
+    manifest is not among the checksummed artifacts, so the copy loads as the real thing."""
+    shutil.copytree(index, target)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    manifest["corpus"]["dir"] = str(corpus.resolve())
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+@pytest.fixture()
+def own_index(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> Path:
+    """A writable index of ``corpus_copy`` (same content as the project corpus: fresh for it)."""
+    return copy_index(index_dir, tmp_path / "index", corpus_copy)

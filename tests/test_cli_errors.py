@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,13 +17,6 @@ from test_cli import QA, assert_one_line_error, run
 
 from qa import Assistant
 from qa import index as store
-
-
-@pytest.fixture()
-def own_index(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> Path:
-    target = tmp_path / "index"
-    shutil.copytree(index_dir, target)  # same content as the copied corpus: fresh for it
-    return target
 
 
 def run_bytes(*args: bytes, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DOC_ID
+from conftest import CORPUS, DOC_ID
 
 from qa import Assistant
 from qa import index as store
 from qa.chunking import ChunkSettings
-from qa.errors import IndexError_
+from qa.errors import IndexError_, IndexLocationError
 
 
 def test_manifest_records_corpus_model_settings_and_checksums(index_dir: Path, corpus_dir: Path) -> None:
@@ -42,13 +42,6 @@ def test_fresh_index_is_up_to_date(index_dir: Path, corpus_dir: Path) -> None:
     assert store.status(corpus_dir, index_dir) == store.Status(True, "up to date")
 
 
-@pytest.fixture()
-def own_index(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> Path:
-    target = tmp_path / "index"
-    shutil.copytree(index_dir, target)  # an index of identical content is valid for the copy
-    return target
-
-
 def test_changed_corpus_makes_the_index_stale(own_index: Path, corpus_copy: Path) -> None:
     assert store.status(corpus_copy, own_index).fresh
     (corpus_copy / "extra.md").write_text("Bulganin was a marshal.\n", encoding="utf-8")
@@ -65,10 +58,23 @@ def test_changed_settings_or_format_make_the_index_stale(own_index: Path, corpus
     assert "format" in store.status(corpus_copy, own_index).reason
 
 
-def test_index_follows_a_moved_corpus(own_index: Path, corpus_copy: Path) -> None:
-    # The manifest names the original corpus directory; the copy has the same content.
-    assistant = Assistant.load(corpus_copy, own_index, rebuild=False)
+def test_an_index_is_tied_to_the_corpus_it_was_built_from(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> None:
+    # Same content, another directory: still another corpus. Refused, naming both, unless the
+    # caller asks for a rebuild explicitly; never silently rebuilt from it.
+    other = tmp_path / "theirs"
+    shutil.copytree(index_dir, other)
+    before = (other / "manifest.json").read_bytes()
+    for rebuild in (True, False):
+        with pytest.raises(IndexLocationError, match=f"built from the corpus {CORPUS.resolve()}, not {corpus_copy.resolve()}"):
+            Assistant.load(corpus_copy, other, rebuild=rebuild)
+    with pytest.raises(IndexLocationError, match="--rebuild"):
+        store.build(corpus_copy, other)
+    assert (other / "manifest.json").read_bytes() == before
+    assert "built from another corpus" in store.status(corpus_copy, other).reason
+    assistant = Assistant.load(corpus_copy, other, force_rebuild=True)
+    assert assistant.index.manifest["corpus"]["dir"] == str(corpus_copy.resolve())
     assert assistant.ask("Who replaced Litvinov?").answer == "Molotov"
+    assert store.status(corpus_copy, other).fresh
 
 
 @pytest.mark.parametrize("artifact", ["dense.faiss", "sentence_vectors.npy", "passages.jsonl", "bm25/vocab.index.json"])

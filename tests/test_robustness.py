@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -24,13 +23,6 @@ from qa.assistant import MAX_QUESTION_CHARS, clean_question
 from qa.corpus import corpus_fingerprint, load_corpus
 from qa.errors import CorpusError, IndexError_, UsageError
 from qa.render import answer_to_dict
-
-
-@pytest.fixture()
-def own_index(tmp_path: Path, corpus_copy: Path, index_dir: Path) -> Path:
-    target = tmp_path / "index"
-    shutil.copytree(index_dir, target)  # same content as the copied corpus: fresh for it
-    return target
 
 
 # --- questions -------------------------------------------------------------------------------

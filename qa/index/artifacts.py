@@ -1,0 +1,131 @@
+"""The files of an index directory: the settings they are built with, writing and reading them,
+and checking each against the checksum the manifest records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.chunking import ChunkSettings, Passage, Sentence
+from qa.errors import IndexError_
+
+PASSAGES = "passages.jsonl"
+DENSE = "dense.faiss"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+BM25_DIR = "bm25"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    bm25_method: str = "lucene"
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    bm25_stemmer: str = "english"
+    bm25_stopwords: str = "en"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IndexSettings:
+        return cls(**{**data, "chunking": ChunkSettings(**data["chunking"])})
+
+
+def verified_artifacts(index_dir: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """Every artifact the manifest lists, read once and checked against its sha256."""
+    expected = manifest.get("artifacts")
+    if not isinstance(expected, dict) or not expected:
+        raise ValueError("the manifest lists no artifacts")
+    blobs: dict[str, bytes] = {}
+    for name, digest in expected.items():
+        data = (index_dir / name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ValueError(f"{name} does not match its checksum")
+        blobs[name] = data
+    return blobs
+
+
+def read_documents(manifest: dict[str, Any], corpus: Path) -> dict[str, str]:
+    """The corpus files' texts, checked against the hashes the index was built from."""
+    documents: dict[str, str] = {}
+    for entry in manifest["documents"]:
+        path = corpus / entry["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IndexError_(f"cannot read {path} ({exc.strerror or exc}); is --corpus right?") from None
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise IndexError_(f"{path} changed since the index was built; rebuild it")
+        documents[entry["doc"]] = data.decode("utf-8")
+    return documents
+
+
+def tokenize_for_bm25(texts: list[str], settings: IndexSettings, return_ids: bool = True) -> Any:
+    import bm25s
+
+    return bm25s.tokenize(
+        texts,
+        stopwords=settings.bm25_stopwords,
+        stemmer=stemmer(settings.bm25_stemmer),
+        return_ids=return_ids,
+        show_progress=False,
+    )
+
+
+_STEMMERS: dict[str, Any] = {}
+
+
+def stemmer(language: str) -> Any:
+    if language not in _STEMMERS:
+        import Stemmer
+
+        _STEMMERS[language] = Stemmer.Stemmer(language).stemWords
+    return _STEMMERS[language]
+
+
+def unique_sentences(passages: list[Passage]) -> list[tuple[str, int, int]]:
+    """Every sentence once, in passage order (overlapping windows share sentences)."""
+    seen: dict[tuple[str, int, int], None] = {}
+    for p in passages:
+        for s in p.sentences:
+            seen.setdefault((p.doc, s.start, s.end), None)
+    return list(seen)
+
+
+def write_passages(path: Path, passages: list[Passage]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for p in passages:
+            row = asdict(p)
+            row["sentences"] = [[s.start, s.end] for s in p.sentences]
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def parse_passages(data: bytes) -> list[Passage]:
+    passages = []
+    for line in data.decode("utf-8").splitlines():
+        row = json.loads(line)
+        row["sentences"] = tuple(Sentence(s, e) for s, e in row["sentences"])
+        row["paragraphs"] = tuple(row["paragraphs"])
+        row["anchor"] = tuple(row["anchor"]) if row["anchor"] else None
+        passages.append(Passage(**row))
+    return passages
+
+
+def write_bm25(path: Path, texts: list[str], settings: IndexSettings) -> None:
+    import bm25s
+
+    retriever = bm25s.BM25(method=settings.bm25_method, k1=settings.bm25_k1, b=settings.bm25_b)
+    retriever.index(tokenize_for_bm25(texts, settings), show_progress=False)
+    retriever.save(str(path), allow_pickle=False, show_progress=False)
+
+
+def checksums(directory: Path) -> dict[str, str]:
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }

@@ -1,0 +1,134 @@
+"""Writing an index: read the corpus, chunk, embed, write every artifact into a private sibling
+directory, checksum them, write the manifest last and swap the directory into place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.chunking import chunk_corpus
+from qa.corpus import corpus_fingerprint, read_corpus
+from qa.embedding import OnnxEncoder, ensure_onnx_model
+from qa.errors import IndexError_
+from qa.files import current_umask, os_reason
+from qa.index.artifacts import (
+    BM25_DIR,
+    DENSE,
+    PASSAGES,
+    SENTENCE_VECTORS,
+    IndexSettings,
+    checksums,
+    unique_sentences,
+    write_bm25,
+    write_passages,
+)
+from qa.index.dense import build_dense_index, write
+from qa.index.place import MANIFEST, new_build_dir, remove_leftovers, swap_into_place
+
+FORMAT_VERSION = 2  # 2: the manifest records the dense index type
+
+
+def pipeline_fingerprint() -> str:
+    """A hash of the code that turns the corpus into passages: changing it invalidates indexes."""
+    from qa import chunking, corpus
+
+    digest = hashlib.sha256()
+    for module in (corpus, chunking):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def write_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: IndexSettings,
+    model_cache: Path | None,
+    on_progress: Callable[[str, int, int], None] | None,
+) -> dict[str, Any]:
+    """Build the index of ``corpus_dir`` into a marked sibling directory and swap it in for
+    ``index_dir``; return its manifest. Call with the build lock held, after ``check_location``."""
+    report = on_progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    corpus_hash, files = corpus_fingerprint(corpus_dir)
+
+    report("reading corpus", 0, 1)
+    documents, skipped = read_corpus(corpus_dir)
+    passages = chunk_corpus(documents, settings.chunking)
+    report("reading corpus", 1, 1)
+
+    index_dir = index_dir.resolve()
+    remove_leftovers(index_dir)
+    try:
+        work = new_build_dir(index_dir, current_umask())
+    except OSError as exc:
+        raise IndexError_(f"cannot write the index at {index_dir}: {os_reason(exc)}") from None
+    try:
+        write_passages(work / PASSAGES, passages)
+
+        report("preparing model", 0, 1)
+        model_dir = ensure_onnx_model(model_cache)
+        encoder = OnnxEncoder(model_dir)
+        report("preparing model", 1, 1)
+
+        sentences = unique_sentences(passages)
+        # Search sees the repaired text ("Kaganovich", not the scan's "Kagano-vich"); citations
+        # still quote the original, by offsets.
+        by_id = {d.doc_id: d for d in documents}
+        passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
+        texts = passage_texts + [by_id[doc].search_text(start, end) for doc, start, end in sentences]
+        done = 0
+
+        def batch_done(n: int) -> None:
+            nonlocal done
+            done += n
+            report("embedding", done, len(texts))
+
+        report("embedding", 0, len(texts))
+        vectors = encoder.encode(texts, on_batch=batch_done)
+        passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
+
+        report("writing index", 0, 1)
+        dense, dense_spec = build_dense_index(passage_vectors)
+        write(dense, work / DENSE)
+        np.save(work / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
+        write_bm25(work / BM25_DIR, passage_texts, settings)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "pipeline": pipeline_fingerprint(),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "corpus": {"dir": str(corpus_dir.resolve()), "hash": corpus_hash, "files": files},
+            "documents": [
+                {
+                    "doc": d.doc_id,
+                    "file": d.path.relative_to(corpus_dir).as_posix(),  # relative: the repo may move
+                    "sha256": d.sha256,
+                    "chars": len(d.text),
+                    "meta": d.meta,
+                    "repairs": [[r.start, r.end, r.joined] for r in d.repairs],
+                }
+                for d in documents
+            ],
+            "model": {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime"},
+            "settings": settings.as_dict(),
+            "dense": {**dense_spec.as_dict(), "vectors": len(passage_vectors)},
+            "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentences)},
+            "skipped": [{"file": item.file, "reason": item.reason} for item in skipped],
+            "artifacts": checksums(work),
+        }
+        # The manifest is written last: a directory without one is never taken for an index.
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        swap_into_place(work, index_dir)
+    except OSError as exc:
+        raise IndexError_(f"cannot write the index at {index_dir}: {os_reason(exc)}") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report("writing index", 1, 1)
+    return manifest
