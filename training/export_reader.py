@@ -105,9 +105,6 @@ def _card(directory: Path, trained: dict, scores: dict) -> None:
     (directory / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 def write_card_markdown(directory: Path) -> None:
     """models/reader/README.md: the card in words, from model_card.json and calibration.json."""
@@ -150,3 +147,7 @@ def write_card_markdown(directory: Path) -> None:
     if notes:
         lines += ["", "## Notes", *[f"- {n}" for n in notes]]
     (directory / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

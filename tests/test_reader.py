@@ -1,0 +1,106 @@
+"""The shipped reader (models/reader/, int8 ONNX) on text it never saw: a document this test
+writes, and the article. Real model, real index, real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.reader import ExtractiveReader, shipped_reader
+
+NOTE = """The Lantern Bakery
+
+The Lantern Bakery was founded in 2011 by Mira Okafor, a former ship's engineer, in the harbour town of Tromsø. She named it after the oil lamp her grandmother kept in the window.
+
+The bakery's sourdough starter is called Herman. It was given that name by Jonas Berg, the first baker Okafor hired, because he said it was as stubborn as his uncle. The starter is fed with rye flour twice a day.
+
+In 2019 the bakery moved to a larger building on Storgata, where it now employs fourteen people. Its best-known loaf is a dark rye bread baked with caraway seeds.
+"""
+
+
+@pytest.fixture(scope="module")
+def reader() -> ExtractiveReader:
+    return shipped_reader()
+
+
+@pytest.fixture(scope="module")
+def note_assistant(tmp_path_factory: pytest.TempPathFactory):
+    from qa import Assistant
+
+    root = tmp_path_factory.mktemp("note")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "lantern-bakery.txt").write_text(NOTE, encoding="utf-8")
+    return Assistant.load(corpus, root / "index", reader="model")
+
+
+def test_the_model_ships_with_its_card_and_calibration(reader: ExtractiveReader) -> None:
+    assert (reader.directory / "model.onnx").stat().st_size < 30_000_000
+    assert reader.card["base_model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert {"int8", "fp32"} <= set(reader.card["validation_onnx"])
+    assert (reader.directory / "calibration.json").exists()
+
+
+def test_spans_are_slices_of_the_passages_they_came_from(reader: ExtractiveReader) -> None:
+    passages = [NOTE[:300], NOTE[300:]]
+    spans = reader.read("Who founded the Lantern Bakery?", passages)
+    assert spans and all(passages[s.passage][s.start : s.end] == s.text for s in spans)
+    best = max(spans, key=lambda s: s.score)
+    assert "Okafor" in best.text and best.margin > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who founded the Lantern Bakery?", "Mira Okafor"),
+        ("When was the Lantern Bakery founded?", "2011"),
+        ("Who named the starter Herman?", "Jonas Berg"),
+        ("Where did the bakery move in 2019?", "Storgata"),
+        ("How many people does the bakery employ?", "fourteen"),
+    ],
+)
+def test_answers_about_a_document_it_never_saw(note_assistant, question: str, expected: str) -> None:
+    answer = note_assistant.ask(question)
+    assert not answer.abstained, (question, answer.confidence)
+    assert expected in answer.answer
+    assert len(answer.answer.split()) <= 6  # a short span, not a sentence
+    text = note_assistant.index.documents[answer.answer_doc]
+    assert text[answer.answer_start : answer.answer_end] == answer.answer
+    (citation,) = answer.citations
+    assert citation.start <= answer.answer_start and answer.answer_end <= citation.end
+
+
+def test_abstains_when_the_document_does_not_say(note_assistant) -> None:
+    answer = note_assistant.ask("What is the capital of Peru?")
+    assert answer.abstained and answer.answer is None and answer.answer_start is None
+
+
+def test_the_article_through_the_cli_json(index_dir: Path, corpus_dir: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "--json", "--reader", "model", "--corpus", str(corpus_dir),
+         "--index", str(index_dir), "Who replaced Litvinov as Foreign Minister?"],
+        capture_output=True, text=True, timeout=180, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert "Molotov" in result["answer"]
+    text = (corpus_dir / f"{result['answer_doc']}.txt").read_bytes().decode("utf-8")
+    assert text[result["answer_start"] : result["answer_end"]] == result["answer"]
+
+
+def test_reading_imports_neither_torch_nor_transformers(index_dir: Path, corpus_dir: Path) -> None:
+    code = (
+        "import sys; from qa import Assistant; "
+        f"a = Assistant.load({str(corpus_dir)!r}, {str(index_dir)!r}, rebuild=False, reader='model'); "
+        "a.ask('Who replaced Litvinov?'); "
+        "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
