@@ -48,7 +48,7 @@ READERS = ("model", "rules")
 
 
 class Assistant:
-    def __init__(self, index: Index, names: NameMatcher | None = None, reader: str = "rules") -> None:
+    def __init__(self, index: Index, names: NameMatcher | None = None, reader: str = "model") -> None:
         if reader not in READERS:
             raise UsageError(f"unknown reader {reader!r}; choose one of {', '.join(READERS)}")
         self.index = index
@@ -75,7 +75,7 @@ class Assistant:
         rebuild: bool = True,
         force_rebuild: bool = False,
         on_progress: Progress | None = None,
-        reader: str = "rules",
+        reader: str = "model",
     ) -> Assistant:
         """Open the index of ``corpus_dir`` (default: ``qa.config.default_corpus_dir``), building
         or rebuilding it first when it is missing, stale or damaged, unless ``rebuild`` is False

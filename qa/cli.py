@@ -76,7 +76,7 @@ class ReaderChoice(str, Enum):
 
 
 ReaderOpt = Annotated[
-    ReaderChoice, typer.Option("--reader", help="Who reads the passages: the trained model or the old rules.")
+    ReaderChoice, typer.Option("--reader", help="Who reads the passages: the trained model (default) or the earlier hand-written rules.")
 ]
 
 TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Passages to retrieve.")]
@@ -95,7 +95,7 @@ def ask(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
-    reader: ReaderOpt = ReaderChoice.rules,
+    reader: ReaderOpt = ReaderChoice.model,
     rebuild: RebuildOpt = False,
 ) -> int:
     """Answer one question. Exit 0 when answered, 3 when the corpus does not answer it."""
@@ -150,7 +150,7 @@ def evaluate(
     na_probs: Annotated[
         Path | None, typer.Option("--na-probs", help="SQuAD: write the no-answer probabilities here.")
     ] = None,
-    reader: ReaderOpt = ReaderChoice.rules,
+    reader: ReaderOpt = ReaderChoice.model,
     conversation_format: Annotated[
         str, typer.Option("--format", help="--conversations format: qa (this project's), canard, cast (a folder), doc2dial.")
     ] = "qa",
@@ -239,7 +239,7 @@ def chat(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     no_rebuild: NoRebuildOpt = False,
-    reader: ReaderOpt = ReaderChoice.rules,
+    reader: ReaderOpt = ReaderChoice.model,
     rebuild: RebuildOpt = False,
 ) -> int:
     """A conversation: follow-up questions may refer to earlier answers ("he", "that pact",

@@ -1,4 +1,5 @@
-"""Answering: short typed answers, verified citations, abstention."""
+"""Answering with the rule reader (``reader="rules"``, kept for comparison): short typed
+answers, verified citations, abstention. The trained reader's tests are in test_reader.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from qa import Assistant, Citation
 from qa.answer import classify, load_calibration, verify_citation
 from qa.assistant import clean_question
 from qa.errors import QAError, UsageError
+
+
+@pytest.fixture(scope="module")
+def assistant(index_dir) -> Assistant:
+    """The rule reader over the article (the session fixture reads with the trained model)."""
+    from conftest import CORPUS
+
+    return Assistant.load(CORPUS, index_dir, rebuild=False, reader="rules")
 
 
 @pytest.mark.parametrize(

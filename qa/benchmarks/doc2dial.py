@@ -337,7 +337,7 @@ def evaluate_doc2dial(
     retriever: str = "hybrid",
     on_step: Callable[[int, int], None] | None = None,
     on_progress: Any = None,
-    reader: str = "rules",
+    reader: str = "model",
 ) -> Doc2DialReport:
     """Load the set, sample ``limit`` dialogs with ``seed``, index the documents (``"all"`` of
     the set's, or ``"dialogs"``: only those the sample talks about — smaller and easier, since
