@@ -184,6 +184,7 @@ def write_corpus(data: Doc2DialSet, titles: Iterable[str] | None = None, cache_d
     root = Path(cache_dir) if cache_dir else cache_root()
     folder = root / f"doc2dial-{digest.hexdigest()[:12]}"
     corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)  # write_text_atomic creates no directories
     wanted = set()
     for title in chosen:
         document = data.documents[title]
