@@ -44,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.reader import ExtractiveReader
 
     trained = json.loads((args.run / "validation.json").read_text(encoding="utf-8"))
-    articles = squad_data.split_articles(
-        squad_data.load_articles(Path(trained["train_file"])),
-        int(trained["hyperparameters"]["validation_articles"]),
-        int(trained["hyperparameters"]["seed"]),
-    ).validation
+    articles = squad_data.held_out_articles(trained)
     reader = ExtractiveReader(args.model)
     rng = random.Random(args.seed)
 

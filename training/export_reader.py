@@ -46,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         quantize_dynamic(fp32 / "model.onnx", int8 / "model.onnx", weight_type=QuantType.QInt8)
         for name in ("tokenizer.json", "config.json"):
             shutil.copy(fp32 / name, int8 / name)
-        articles = squad_data.split_articles(
-            squad_data.load_articles(Path(trained["train_file"])),
-            int(trained["hyperparameters"]["validation_articles"]),
-            int(trained["hyperparameters"]["seed"]),
-        ).validation
+        articles = squad_data.held_out_articles(trained)
         scores = {}
         for name, directory in (("fp32", fp32), ("int8", int8)):
             _card(directory, trained, {})  # the reader needs a card to load

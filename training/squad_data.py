@@ -61,6 +61,15 @@ def split_articles(articles: list[dict], validation_articles: int, seed: int) ->
     )
 
 
+def held_out_articles(trained: dict) -> list[dict]:
+    """The validation articles of a finished run, from its ``validation.json`` record."""
+    return split_articles(
+        load_articles(Path(trained["train_file"])),
+        int(trained["hyperparameters"]["validation_articles"]),
+        int(trained["hyperparameters"]["seed"]),
+    ).validation
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
