@@ -50,6 +50,9 @@ bench-squad: setup
 	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting reading --reader model \
 		--json $(RESULTS)/squad-v2.0-reading.json --markdown $(RESULTS)/squad-v2.0-reading.md \
 		--predictions $(RESULTS)/squad-v2.0-reading.predictions.json --na-probs $(RESULTS)/squad-v2.0-reading.na-probs.json
+	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v1.1-part.json --setting corpus --reader model \
+		--limit $(CORPUS_SAMPLE) --seed 13 \
+		--json $(RESULTS)/squad-v1.1-corpus.json --markdown $(RESULTS)/squad-v1.1-corpus.md
 	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting corpus --reader model \
 		--limit $(CORPUS_SAMPLE) --seed 13 \
 		--json $(RESULTS)/squad-v2.0-corpus.json --markdown $(RESULTS)/squad-v2.0-corpus.md
