@@ -54,10 +54,9 @@ class Assistant:
         self.index = index
         self.names = names or NameMatcher(_search_texts(index), [])
         self.reader_name = reader
-        # The rule reader is kept for comparison (README, Benchmarks); the trained model reads by default.
-        self.reader = Reader.build(
-            index.sentence_vectors, index.sentence_rows, index.documents, index.repairs, self.names.entities
-        )
+        # The trained model reads by default; the rule reader is kept for comparison (README,
+        # Benchmarks) and its tables are built only when it is asked for (they cost start-up).
+        self.reader: Reader | None = None
         self.model: ExtractiveReader | None = None
         self.calibration: Calibration | None = None
         if reader == "model":
@@ -65,6 +64,10 @@ class Assistant:
 
             self.model = shipped_reader()
             self.calibration = Calibration.load(self.model.directory / "calibration.json")
+        else:
+            self.reader = Reader.build(
+                index.sentence_vectors, index.sentence_rows, index.documents, index.repairs, self.names.entities
+            )
 
     @classmethod
     def load(
@@ -121,6 +124,7 @@ class Assistant:
         self, question: str, matches: list[names.NameMatch], vector: np.ndarray, hits: list[Hit], k: int,
         retriever: str,
     ) -> Answer:
+        assert self.reader is not None  # built for reader="rules"
         result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
         if described := reader_description(question):
             second = self._two_steps(question, described, matches, k, retriever)
@@ -149,6 +153,7 @@ class Assistant:
     ) -> Answer | None:
         """A question that names someone by description: find whom it describes first, then
         ask about them; both sentences are cited (a multi-passage answer)."""
+        assert self.reader is not None  # only the rule reader answers in two steps
         # The description's names are matched on the description itself: ``matches`` hold
         # offsets into the whole question.
         described_matches, vector, hits = self._search(described, k, retriever)
