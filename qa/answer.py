@@ -296,7 +296,7 @@ def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], re
     asked = analyze(question, reader)
     sentences = rank_sentences(asked, query_vector, hits, reader)
     if not sentences or not asked.terms:
-        return _abstain(question, asked.kind, hits, 0.0)
+        return abstain(question, asked.kind, hits, 0.0)
     best = sentences[0]
     pick = Pick(best, None, [], best.coverage, best.coverage)
     if asked.kind not in ("reason", "other"):  # a typed answer: look for a span of that type
@@ -308,7 +308,7 @@ def answer_question(question: str, query_vector: np.ndarray, hits: list[Hit], re
     calibration = load_calibration()
     confidence = calibration.confidence(features)
     if confidence < calibration.threshold:
-        return replace(_abstain(question, asked.kind, hits, confidence), features=features)
+        return abstain(question, asked.kind, hits, confidence, features)
     text = reader.documents[source.passage.doc]
     doc_repairs = reader.repairs.get(source.passage.doc, ())
     if members:
@@ -1008,7 +1008,10 @@ def verify_citation(citation: Citation, documents: dict[str, str]) -> None:
         raise QAError(f"citation {citation.passage_id}[{citation.start}:{citation.end}] does not match the corpus")
 
 
-def _abstain(question: str, answer_type: str, hits: list[Hit], confidence: float) -> Answer:
+def abstain(
+    question: str, answer_type: str, hits: list[Hit], confidence: float, features: dict[str, float] | None = None
+) -> Answer:
+    """The assistant's "the corpus does not say" answer (either reader), the passages shown."""
     return Answer(
         question=question,
         answer=None,
@@ -1018,4 +1021,5 @@ def _abstain(question: str, answer_type: str, hits: list[Hit], confidence: float
         citations=[],
         passages=hits,
         message="The corpus does not appear to answer this question; the nearest passages are shown.",
+        features=features or {},
     )

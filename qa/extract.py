@@ -17,14 +17,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answer import Answer, Citation, classify, verify_citation
+from qa.answer import Answer, Citation, abstain, classify, verify_citation
 from qa.corpus import Repair, apply_repairs
 from qa.errors import QAError
 from qa.reader import ExtractiveReader, Span
 from qa.retrieval import Hit
 
 FEATURES = ("margin", "score", "dense", "reciprocal_rank")
-ABSTAIN_MESSAGE = "The corpus does not appear to answer this question; the nearest passages are shown."
 
 
 @dataclass(frozen=True)
@@ -113,13 +112,6 @@ def read_answer(
         answer_doc=doc,
         answer_start=start,
         answer_end=end,
-    )
-
-
-def abstain(question: str, answer_type: str, hits: list[Hit], confidence: float, features: dict[str, float]) -> Answer:
-    return Answer(
-        question=question, answer=None, abstained=True, confidence=round(confidence, 3), answer_type=answer_type,
-        citations=[], passages=hits, message=ABSTAIN_MESSAGE, features=features,
     )
 
 
