@@ -12,6 +12,8 @@ import pytest
 from qa.benchmarks import squad
 from qa.errors import UsageError
 
+ROOT = Path(__file__).resolve().parent.parent
+
 TINY = {
     "version": "v2.0",
     "data": [
@@ -98,3 +100,43 @@ def test_cli_rejects_a_missing_file_and_the_rules_reader_in_the_reading_setting(
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "cannot read" in missing.stderr
     rules = run("--squad", str(tiny_file), "--setting", "reading", "--reader", "rules")
     assert rules.returncode == 2 and "reading setting" in rules.stderr
+
+
+def _reader_copy(tmp_path: Path, seen: list[str]) -> Path:
+    """The shipped reader's files, with a card that says it saw the articles ``seen``."""
+    from qa.reader import model_dir
+
+    shipped = model_dir()
+    copy = tmp_path / "reader"
+    copy.mkdir(parents=True)
+    for item in shipped.iterdir():
+        if item.name != "model_card.json":
+            (copy / item.name).symlink_to(item.resolve())
+    card = json.loads((shipped / "model_card.json").read_text(encoding="utf-8"))
+    card["dev_articles_seen"] = seen
+    (copy / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    return copy
+
+
+def test_articles_the_reader_saw_are_never_scored(tiny_file: Path, tmp_path: Path, monkeypatch) -> None:
+    from qa.benchmarks import runner
+
+    monkeypatch.setenv("QA_READER_MODEL", str(_reader_copy(tmp_path, ["Tea"])))
+    assert squad.articles_seen_by_reader() == {"Tea"}
+    run = runner.run_squad(tiny_file, "reading", limit=None, seed=0, k=5)
+    assert set(run.predictions) == {"q1", "q2"}  # q3 is Tea's
+    assert run.summary["excluded"]["articles"] == ["Tea"] and run.summary["excluded"]["questions"] == 1
+    assert "less the 1 question of 1 article the shipped reader was trained or calibrated on (Tea)" in runner.markdown(run.summary)
+
+    monkeypatch.setenv("QA_READER_MODEL", str(_reader_copy(tmp_path / "all", ["Tea", "Sour_dough"])))
+    with pytest.raises(UsageError, match="nothing to measure"):
+        runner.run_squad(tiny_file, "reading", limit=None, seed=0, k=5)
+
+
+def test_the_shipped_card_names_the_dev_articles_it_saw() -> None:
+    seen = squad.articles_seen_by_reader()
+    dev = ROOT.parent / "shared" / "datasets" / "squad" / "dev-v2.0-part.json"
+    if not seen:
+        pytest.skip("the shipped reader saw no dev article")
+    titles = {a["title"] for a in json.loads(dev.read_text(encoding="utf-8"))["data"]}
+    assert seen < titles and len(seen) <= len(titles) // 2

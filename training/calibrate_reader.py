@@ -8,6 +8,9 @@ Two logistic models, written to ``<model>/calibration.json``:
 - corpus: p(right | margin, score, dense cosine, 1/rank) with real retrieval: most held-out
   articles become a corpus indexed by the real pipeline; questions of the articles left out of
   it are unanswerable there, as a user's off-corpus question is.
+When the run was trained with SQuAD 2.0 unanswerables, the articles its split set aside for
+calibration join both fits: their questions against their own paragraphs (reading) and their
+paragraphs inside the corpus, where their unanswerable questions are unanswerable (corpus).
 "Right" is F1 ≥ 0.5 for an answerable question; an unanswerable one is never right to answer.
 Each threshold maximises the mean SQuAD F1 of answering-or-abstaining on the same data.
 """
@@ -54,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     answerable = answerable[: args.questions]
     negatives = [e for e in squad_data.build_examples(articles, seed=args.seed) if e.answer_start < 0]
     negatives = negatives[: args.questions // 2]
+    dev = calibration_dev_articles(trained)
+    dev_questions = squad_data.reading_examples(dev)
+    rng.shuffle(dev_questions)
+    answerable += [e for e in dev_questions if e.answer_start >= 0]
+    negatives += [e for e in dev_questions if e.answer_start < 0]
     margins, f1s = [], []
     for example in answerable + negatives:
         spans = reader.read(example.question, [example.context])
@@ -77,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     rng.shuffle(shuffled)
     inside, outside = shuffled[: args.corpus_articles], shuffled[args.corpus_articles :]
     work = Path(tempfile.mkdtemp(prefix="qa-calibration-"))
-    corpus = write_corpus(inside, work / "corpus")
+    corpus = write_corpus(inside + dev, work / "corpus")
     index = index_store.open_index(corpus, work / "index", IndexSettings(), rebuild=True)
     asked = [(e, True) for e in squad_data.reading_examples(inside)]
     rng.shuffle(asked)
     off = [(e, False) for e in squad_data.reading_examples(outside)]
     rng.shuffle(off)
-    asked = asked[: args.questions] + off[: args.questions // 2]
+    asked = asked[: args.questions] + off[: args.questions // 2] + [(e, True) for e in dev_questions]
     rows, gains, negative = [], [], []
     for example, inside_corpus in asked:
         vector = index.encoder.encode([example.question])[0]
@@ -93,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         features = span_features(best, hits[best.passage])
         rows.append([features[name] for name in FEATURES])
-        gains.append(compute_f1(example.answer_text, best.text) if inside_corpus else 0.0)
-        negative.append(0.0 if inside_corpus else 1.0)
+        answerable_here = inside_corpus and example.answer_start >= 0
+        gains.append(compute_f1(example.answer_text, best.text) if answerable_here else 0.0)
+        negative.append(0.0 if answerable_here else 1.0)
     features_x = np.array(rows)
     corpus_gain, corpus_negative = np.array(gains), np.array(negative)
     corpus_weights, corpus_bias = fit_logistic(features_x, (corpus_gain >= 0.5).astype(float))
@@ -103,9 +112,12 @@ def main(argv: list[str] | None = None) -> int:
 
     calibration = {
         "fitted_on": (
-            f"{len(articles)} held-out SQuAD 1.1 training articles ({trained['train_file']}); reading: "
-            f"{len(answerable)} answerable + {len(negatives)} no-answer inputs; corpus: {len(rows)} questions "
-            f"over {len(inside)} articles ({int(corpus_negative.sum())} from {len(outside)} articles outside it)"
+            f"{len(articles)} held-out SQuAD 1.1 training articles ({trained['train_file']})"
+            + (f" and {len(dev)} SQuAD 2.0 dev articles set aside for calibration ({', '.join(a['title'] for a in dev)})"
+               if dev else "")
+            + f"; reading: {len(answerable)} answerable + {len(negatives)} no-answer inputs; corpus: {len(rows)} "
+            f"questions over {len(inside) + len(dev)} articles ({int(corpus_negative.sum())} unanswerable there, "
+            f"from {len(outside)} articles outside it or unanswerable in their own)"
         ),
         "reading": {"weight": float(weights[0]), "bias": float(bias), "threshold": reading_threshold},
         "corpus": {
@@ -124,6 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     write_card_markdown(args.model)
     print(json.dumps(calibration, indent=2))
     return 0
+
+
+def calibration_dev_articles(trained: dict) -> list[dict]:
+    """The SQuAD 2.0 dev articles the run's split set aside for calibration (none for older runs)."""
+    split = trained.get("squad2_split")
+    if not split or not trained.get("squad2_file"):
+        return []
+    wanted = set(split["calibrate"])
+    return [a for a in squad_data.load_articles(Path(trained["squad2_file"])) if a["title"] in wanted]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

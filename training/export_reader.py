@@ -27,6 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--run", type=Path, default=Path("training/runs/reader"))
     p.add_argument("--out", type=Path, default=Path("models/reader"))
     p.add_argument("--validation-questions", type=int, default=1000)
+    p.add_argument("--earlier-card", type=Path, default=None,
+                   help="model_card.json of the stage this run was initialised from (--init-onnx)")
+    p.add_argument("--note", action="append", default=[], help="a line for the card's notes (how it was really run)")
     return p.parse_args(argv)
 
 
@@ -37,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     from optimum.exporters.onnx import main_export
 
     trained = json.loads((args.run / "validation.json").read_text(encoding="utf-8"))
+    if args.earlier_card:
+        earlier = json.loads(args.earlier_card.read_text(encoding="utf-8"))
+        trained["earlier_stages"] = [*earlier.get("earlier_stages", []), earlier["training"]]
+        trained["notes"] = [f"earlier stage: {n}" for n in earlier.get("notes", [])]
+    trained["notes"] = [*trained.get("notes", []), *args.note]
     work = Path(tempfile.mkdtemp(prefix="reader-export-"))
     try:
         fp32 = work / "fp32"
@@ -90,7 +98,14 @@ def _card(directory: Path, trained: dict, scores: dict) -> None:
         "format": "ONNX, onnxruntime dynamic int8 quantisation (QInt8 weights)",
         "training": {k: trained[k] for k in (
             "train_file", "train_sha256", "steps", "batch_size", "examples_seen", "training_examples",
-            "training_windows", "kinds", "hyperparameters", "training_seconds") if k in trained},
+            "training_windows", "kinds", "hyperparameters", "training_seconds", "init_onnx", "init_onnx_sha256",
+            "squad2_file", "squad2_sha256", "squad2_split") if trained.get(k) is not None},
+        "earlier_stages": trained.get("earlier_stages", []),
+        "examples_seen_in_all": sum(s.get("examples_seen", 0) for s in [*trained.get("earlier_stages", []), trained]),
+        # Dev articles that must never be scored (qa.benchmarks.squad.articles_seen_by_reader).
+        "dev_articles_seen": sorted(
+            (trained.get("squad2_split") or {}).get("train", []) + (trained.get("squad2_split") or {}).get("calibrate", [])
+        ),
         "validation_articles": trained.get("validation_titles", []),
         "validation_torch": {k: trained[k] for k in ("exact", "f1", "questions", "no_answer_accuracy", "negatives")
                              if k in trained},
@@ -121,7 +136,25 @@ def write_card_markdown(directory: Path) -> None:
         f"- {training.get('steps')} steps of {training.get('batch_size')}: {training.get('examples_seen')} windows seen; "
         f"{training.get('training_seconds')} s of training in the last (resumed) process on a 2-core CPU machine",
         "- hyperparameters: " + ", ".join(f"{k}={v}" for k, v in sorted(hyper.items()) if k not in ("out", "train_file")),
-        f"- validation: {len(card.get('validation_articles', []))} whole training articles held out: "
+    ]
+    if training.get("init_onnx"):
+        lines.append(f"- initialised from `{training['init_onnx']}` (sha256 `{training['init_onnx_sha256']}`): the int8 "
+                     "weights of the earlier stage below, dequantised (training/onnx_weights.py)")
+    split = training.get("squad2_split")
+    if split:
+        lines.append(f"- genuine unanswerables: `{training['squad2_file']}` (sha256 `{training['squad2_sha256']}`), "
+                     f"the questions of {len(split['train'])} of its articles ({', '.join(split['train'])}); "
+                     f"{len(split['calibrate'])} more calibrate the confidence ({', '.join(split['calibrate'])}); "
+                     f"the other {len(split['report'])} are the only ones `qa eval` scores")
+    for number, stage in enumerate(card.get("earlier_stages", []), 1):
+        stage_hyper = stage.get("hyperparameters", {})
+        lines.append(f"- earlier stage {number}: `{stage.get('train_file')}`, {stage.get('steps')} steps of "
+                     f"{stage.get('batch_size')} ({stage.get('examples_seen')} windows), "
+                     + ", ".join(f"{k}={v}" for k, v in sorted(stage_hyper.items()) if k not in ("out", "train_file")))
+    if card.get("earlier_stages"):
+        lines.append(f"- windows seen in all stages: {card.get('examples_seen_in_all')}")
+    lines += [
+        f"- validation: {len(card.get('validation_articles', []))} whole training articles held out (in every stage): "
         + ", ".join(card.get("validation_articles", [])),
         "",
         "## Validation (held-out training articles, each question against its own paragraph)",

@@ -150,3 +150,63 @@ def reading_examples(articles: list[dict]) -> list[Example]:
         for p in a["paragraphs"]
         for qa in p["qas"]
     ]
+
+
+@dataclass(frozen=True)
+class DevSplit:
+    """SQuAD 2.0 dev articles: reported on, trained on (genuine unanswerables), calibrated on."""
+
+    report: list[str]
+    train: list[str]
+    calibrate: list[str]
+
+
+def split_dev_articles(articles: list[dict], seed: int, train_share: float = 0.35, calibrate_share: float = 0.15) -> DevSplit:
+    """A seeded split of dev titles; at least half are never seen by training or calibration."""
+    titles = sorted(a["title"] for a in articles)
+    random.Random(seed).shuffle(titles)
+    n_train = int(len(titles) * train_share)
+    n_calibrate = int(len(titles) * calibrate_share)
+    n_report = len(titles) - n_train - n_calibrate
+    return DevSplit(
+        report=sorted(titles[:n_report]),
+        train=sorted(titles[n_report : n_report + n_train]),
+        calibrate=sorted(titles[n_report + n_train :]),
+    )
+
+
+def squad2_examples(articles: list[dict], *, seed: int, repeat: int = 1, window_sentences: int = 3) -> list[Example]:
+    """SQuAD 2.0 questions, answerable or not, against their paragraph or a few sentences of it.
+
+    An unanswerable question's window is placed around its plausible answer (where a reader
+    would be tempted), so the model learns what a near miss looks like.
+    """
+    rng = random.Random(seed)
+    examples: list[Example] = []
+    for round_ in range(repeat):
+        for article in articles:
+            for paragraph in article["paragraphs"]:
+                context = paragraph["context"]
+                spans = sentence_spans(context)
+                for qa in paragraph["qas"]:
+                    impossible = bool(qa.get("is_impossible")) or not qa["answers"]
+                    anchors = qa.get("plausible_answers") if impossible else qa["answers"]
+                    anchor = anchors[0] if anchors else None
+                    text = "" if impossible else anchor["text"]
+                    start = -1 if impossible else anchor["answer_start"]
+                    kind = "unanswerable" if impossible else "squad2"
+                    qid = f"{qa['id']}#{round_}"
+                    holder = None
+                    if anchor is not None:
+                        holder = next((i for i, (s, e) in enumerate(spans) if s <= anchor["answer_start"] < e), None)
+                    use_window = holder is not None and len(spans) > window_sentences and rng.random() < 0.5
+                    if use_window:
+                        w_start, w_end = _window_around(spans, holder, rng, window_sentences)
+                        inside = start < 0 or (w_start <= start and start + len(text) <= w_end)
+                        if inside:
+                            examples.append(Example(qid, qa["question"], context[w_start:w_end], text,
+                                                    start - w_start if start >= 0 else -1, kind + "-window"))
+                            continue
+                    examples.append(Example(qid, qa["question"], context, text, start, kind))
+    rng.shuffle(examples)
+    return examples

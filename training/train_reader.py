@@ -24,7 +24,9 @@ import numpy as np
 from training import squad_data
 from training.features import length_grouped_batches, pad, tokenize
 
-DEFAULT_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "squad" / "train-v1.1-reconstructed.json"
+DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "squad"
+DEFAULT_TRAIN = DATASETS / "train-v1.1-reconstructed.json"
+DEFAULT_SQUAD2 = DATASETS / "dev-v2.0-part.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,7 +42,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--seed", type=int, default=13, help="held-out articles, dropout and (by default) data order")
+    p.add_argument("--data-seed", type=int, default=None, help="order and windows of the training data")
+    p.add_argument("--init-onnx", type=Path, default=None,
+                   help="start from the weights of an int8 ONNX reader (a later stage of training)")
+    p.add_argument("--squad2-file", type=Path, default=None,
+                   help="SQuAD 2.0 file whose training share of articles adds genuine unanswerables")
+    p.add_argument("--squad2-repeat", type=int, default=3, help="passes over those articles' questions")
     p.add_argument("--validation-articles", type=int, default=20)
     p.add_argument("--validation-questions", type=int, default=1000)
     p.add_argument("--checkpoint-every", type=int, default=100)
@@ -63,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
 
     articles = squad_data.load_articles(args.train_file)
     split = squad_data.split_articles(articles, args.validation_articles, args.seed)
-    examples = squad_data.build_examples(split.train, seed=args.seed, limit=args.questions)
+    data_seed = args.seed if args.data_seed is None else args.data_seed
+    examples = squad_data.build_examples(split.train, seed=data_seed, limit=args.questions)
+    dev_split = None
+    if args.squad2_file:
+        dev_articles = squad_data.load_articles(args.squad2_file)
+        dev_split = squad_data.split_dev_articles(dev_articles, args.seed)
+        chosen = [a for a in dev_articles if a["title"] in set(dev_split.train)]
+        examples += squad_data.squad2_examples(chosen, seed=data_seed, repeat=args.squad2_repeat)
     features = tokenize(tokenizer, examples, args.max_length, args.stride)
     lengths = [len(ids) for ids in features.input_ids]
     steps_per_epoch = math.ceil(len(lengths) / args.batch_size)
@@ -77,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{total_steps} steps of {args.batch_size}")
 
     model = AutoModelForQuestionAnswering.from_pretrained(base)
+    if args.init_onnx:
+        from training.onnx_weights import load_into
+
+        log(f"initialised {load_into(model, args.init_onnx)} tensors from {args.init_onnx}")
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
     no_decay = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
     optimizer = torch.optim.AdamW(
@@ -93,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     batches: list[list[int]] = []
     epoch = 0
     while len(batches) < total_steps:
-        batches.extend(length_grouped_batches(lengths, args.batch_size, args.seed + epoch))
+        batches.extend(length_grouped_batches(lengths, args.batch_size, data_seed + epoch))
         epoch += 1
     model.train()
     started, seen, loss_sum = time.perf_counter(), 0, 0.0
@@ -141,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         hyperparameters={k: str(v) for k, v in vars(args).items()},
         validation_titles=sorted(a["title"] for a in split.validation),
         training_seconds=round(time.perf_counter() - started, 1),
+        init_onnx=str(args.init_onnx) if args.init_onnx else None,
+        init_onnx_sha256=squad_data.sha256_of(args.init_onnx) if args.init_onnx else None,
+        squad2_file=str(args.squad2_file) if args.squad2_file else None,
+        squad2_sha256=squad_data.sha256_of(args.squad2_file) if args.squad2_file else None,
+        squad2_split=vars(dev_split) if dev_split else None,
     )
     (args.out / "validation.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     log(f"validation: EM {result['exact']:.1f} F1 {result['f1']:.1f} on {result['questions']} questions; "

@@ -38,7 +38,14 @@ def run_squad(
     if setting not in squad.SETTINGS:
         raise UsageError(f"unknown setting {setting!r}; choose one of {', '.join(squad.SETTINGS)}")
     dataset = squad.load(path)
-    questions = squad.sample(dataset.questions, limit, seed)
+    # Articles the shipped reader was trained or calibrated on are never scored, with either
+    # reader (so the two stay comparable); the corpus setting still indexes them.
+    seen = squad.articles_seen_by_reader()
+    kept = [q for q in dataset.questions if q.title not in seen]
+    if not kept:
+        raise UsageError(f"every article of {path} was used to train the shipped reader: nothing to measure")
+    questions = squad.sample(kept, limit, seed)
+    excluded = sorted({q.title for q in dataset.questions} & seen)
     started = time.perf_counter()
     context: dict[str, Any] = {}
     if setting == "reading":
@@ -78,6 +85,8 @@ def run_squad(
                     "questions": len(dataset.questions), "articles": len(dataset.articles)},
         "setting": setting,
         "reader": reader,
+        "excluded": {"why": "seen by the shipped reader in training or calibration", "articles": excluded,
+                     "questions": len(dataset.questions) - len(kept)},
         "sample": {"limit": limit, "seed": seed, "questions": len(questions)},
         **context,
         "metrics": metrics,
@@ -130,6 +139,7 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         f"`{data['path']}` (sha256 {data['sha256'][:12]}…), {sample['questions']} of {data['questions']} questions"
         + (f" (seeded sample, seed {sample['seed']})" if sample["limit"] else "")
+        + _excluded_words(summary)
         + f"; {summary['questions_per_s']} questions/s.",
         "",
         "| " + " | ".join(keys) + " |",
@@ -143,6 +153,15 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += [f"| {name} | " + " | ".join(_cell(row.get(k, "")) for k in short) + " |" for name, row in group.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _excluded_words(summary: dict[str, Any]) -> str:
+    excluded = summary.get("excluded") or {}
+    if not excluded.get("articles"):
+        return ""
+    questions, articles = excluded["questions"], len(excluded["articles"])
+    return (f", less the {questions} question{'s' * (questions != 1)} of {articles} article{'s' * (articles != 1)} "
+            f"the shipped reader was trained or calibrated on ({', '.join(excluded['articles'])})")
 
 
 def _cell(value: Any) -> str:

@@ -96,6 +96,20 @@ def load(path: Path) -> SquadSet:
     return SquadSet(path, version, hashlib.sha256(raw_bytes).hexdigest(), raw["data"], questions)
 
 
+def articles_seen_by_reader(directory: Path | None = None) -> set[str]:
+    """Titles of the dev articles the shipped reader's model card says it saw (training or
+    calibration): measuring on them would not be a measurement."""
+    if directory is None:
+        from qa.reader import model_dir
+
+        directory = model_dir()
+    card_file = directory / "model_card.json"
+    if not card_file.exists():
+        return set()
+    card = json.loads(card_file.read_text(encoding="utf-8"))
+    return {str(t) for t in card.get("dev_articles_seen", [])}
+
+
 def run_reading(
     questions: list[SquadQuestion], reader: Any, calibration: Any, *, may_abstain: bool,
     on_step: Callable[[int, int], None] | None = None,
