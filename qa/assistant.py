@@ -98,13 +98,15 @@ class Assistant:
 
         return Conversation(self)
 
-    def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Answer:
+    def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid", prefer_doc: str | None = None) -> Answer:
+        """Answer ``question`` from the corpus; ``prefer_doc`` ranks that document's passages
+        first (a conversation's follow-ups stay in the document it has settled on)."""
         question = clean_question(question)
         if retriever not in RETRIEVERS:
             raise UsageError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        matches, vector, hits = self._search(question, k, retriever, timings)
+        matches, vector, hits = self._search(question, k, retriever, timings, prefer_doc)
         mark = time.perf_counter()
         if self.model is not None and self.calibration is not None:
             result = read_answer(
@@ -134,7 +136,8 @@ class Assistant:
 
 
     def _search(
-        self, text: str, k: int, retriever: str, timings: dict[str, float] | None = None
+        self, text: str, k: int, retriever: str, timings: dict[str, float] | None = None,
+        prefer_doc: str | None = None,
     ) -> tuple[list[names.NameMatch], np.ndarray, list[Hit]]:
         """Retrieve for ``text`` with its names in the corpus's spellings: the matches, the
         embedded query and the hits (timing the embedding and the retrieval into ``timings``)."""
@@ -142,7 +145,9 @@ class Assistant:
         matches = self.names.match(text)  # the corpus's spelling of the names asked about
         vector = self.index.encoder.encode([names.dense_query(text, matches)])[0]
         mark = time.perf_counter()
-        hits = retrieve(self.index, names.lexical_query(text, matches), vector, k=k, method=retriever)
+        hits = retrieve(
+            self.index, names.lexical_query(text, matches), vector, k=k, method=retriever, prefer_doc=prefer_doc
+        )
         if timings is not None:
             timings["embed"] = round((mark - started) * 1000, 2)
             timings["retrieve"] = _ms_since(mark)

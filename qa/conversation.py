@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 
 from qa.answer import Answer
 from qa.assistant import clean_question
-from qa.followup import GAZETTEER_KINDS, Exchange, Lexicon, resolve
+from qa.followup import GAZETTEER_KINDS, Exchange, Lexicon, resolve, unresolved_reference
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -26,6 +26,10 @@ class Turn:
     question: str  # as asked (white space normalised)
     standalone_question: str  # what was actually searched; equal to question when self-contained
     answer: Answer  # its .question is the question as asked
+    # "self-contained", "rewritten", or "unresolved": it leans on something (``reference``, e.g.
+    # "they") that the conversation so far does not explain, so it was searched as typed.
+    resolution: str = "self-contained"
+    reference: str | None = None
 
 
 class Conversation:
@@ -41,16 +45,36 @@ class Conversation:
     def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid") -> Turn:
         question = clean_question(question)
         history = [_exchange(turn) for turn in self._turns]
-        standalone = resolve(question, history, lexicon_of(self.assistant))
-        answer = self.assistant.ask(standalone, k=k, retriever=retriever)
+        lexicon = lexicon_of(self.assistant)
+        standalone = resolve(question, history, lexicon)
+        reference = None
+        if clean_question(standalone) != question:
+            resolution = "rewritten"
+        else:
+            reference = unresolved_reference(question, lexicon)
+            resolution = "unresolved" if reference else "self-contained"
+        settled = self.settled_document() if resolution != "self-contained" else None
+        answer = self.assistant.ask(standalone, k=k, retriever=retriever, prefer_doc=settled)
+        if settled is not None and answer.abstained:  # the settled document lacks it: ask the corpus
+            answer = self.assistant.ask(standalone, k=k, retriever=retriever)
         turn = Turn(
             number=len(self._turns) + 1,
             question=question,
             standalone_question=answer.question,
             answer=replace(answer, question=question),
+            resolution=resolution,
+            reference=reference,
         )
         self._turns.append(turn)
         return turn
+
+    def settled_document(self) -> str | None:
+        """The document the conversation has settled on: where its last answer came from, when
+        the answer before it (if any) came from there too, in a corpus of several documents."""
+        if len(self.assistant.index.documents) < 2:
+            return None
+        sources = [doc for doc in (_source(t.answer) for t in self._turns) if doc is not None][-2:]
+        return sources[0] if sources and len(set(sources)) == 1 else None
 
     def reset(self) -> None:
         """Forget the conversation: the next question starts a new one (turn 1)."""
@@ -73,6 +97,13 @@ def lexicon_of(assistant: Assistant) -> Lexicon:
                     kinds.setdefault(entity.canonical.lower(), kind)
         _LEXICONS[assistant] = Lexicon.from_texts(texts, kinds)
     return _LEXICONS[assistant]
+
+
+def _source(answer: Answer) -> str | None:
+    """The document an answer came from (None for an abstention)."""
+    if answer.abstained:
+        return None
+    return answer.answer_doc or (answer.citations[0].doc if answer.citations else None)
 
 
 def _exchange(turn: Turn) -> Exchange:

@@ -213,6 +213,34 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
 # --- detection ---------------------------------------------------------------------------------
 
 
+def unresolved_reference(question: str, lexicon: Lexicon = Lexicon()) -> str | None:
+    """What in ``question`` leans on an earlier turn ("they", "that pact", "And Beria?"), or None
+    for a self-contained question. The conversation uses it to say that a follow-up it could not
+    rewrite was searched as typed, rather than answer something unrelated in silence."""
+    question = " ".join(question.split())
+    body = _LEADING_CONNECTIVES.sub("", question).strip()
+    if not body:
+        return None
+    if _is_ellipsis(question, body, lexicon) and _ELLIPSIS_OPENERS.match(question):
+        return question.rstrip("?!. ")
+    if _is_bare_wh(body) or _is_short_wh(body, lexicon):
+        return body.rstrip("?!. ")
+    tokens = _words(body)
+    for i, token in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.lower in _PERSONAL or token.lower in _PLURAL:
+            return token.text
+        if token.lower == "it" and not (
+            (nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"})
+            or (i == 1 and tokens[0].lower in AUXILIARIES)
+        ):
+            return token.text
+        if token.lower in {"that", "this", "these", "those"} and nxt is not None and _next_is_noun(nxt):
+            return f"{token.text} {nxt.text}"
+    return None
+
+
+
 def _words(text: str) -> list[_Token]:
     return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text) if m.group()[0].isalnum()]
 
@@ -319,8 +347,10 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
 _NOUN_PHRASE = re.compile(
     r"\b(the|whose|[A-Z][\w-]*(?:’s|'s))\s+((?:[a-z0-9][\w-]*\s+){0,2}?)("
     + "|".join(sorted(_GROUP_NOUNS | _THING_NOUNS, key=len, reverse=True))
-    + r")\b"
+    # any plural: "they" after "What did the keepers find?" are the keepers, in any text
+    + r"|[a-z][a-z-]{2,}s)\b(?![-’'])"
 )
+_NOT_PLURAL = ("ss", "us", "is", "ics", "news", "series", "species", "means")
 
 
 def _gazetteer_phrases(text: str, lexicon: Lexicon) -> list[Entity]:
@@ -342,6 +372,9 @@ def _noun_phrases(text: str) -> list[Entity]:
     found = []
     for m in _NOUN_PHRASE.finditer(text):
         opener, head = m.group(1), m.group(3)
+        known = head in _GROUP_NOUNS or head in _THING_NOUNS
+        if not known and (head in _FUNCTION_WORDS or head.endswith(_NOT_PLURAL)):
+            continue
         plural = head.endswith("s") and not head.endswith("ss") and head not in {"bureau", "congress"}
         kind = GROUP if head in _GROUP_NOUNS or plural else THING
         if opener == "the":

@@ -56,8 +56,13 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
 def turn_to_dict(turn: Turn) -> dict[str, Any]:
     """One conversation turn: the ``answer_to_dict`` object ("question" is the question as
     asked) plus "turn" (1-based, restarting with each conversation) and "standalone_question"
-    (what was searched after follow-up resolution)."""
-    return {**answer_to_dict(turn.answer), "turn": turn.number, "standalone_question": turn.standalone_question}
+    (what was searched after follow-up resolution), "resolution" ("self-contained", "rewritten",
+    or "unresolved": it leans on "reference", which the conversation does not explain, and was
+    searched as typed) and "reference"."""
+    return {
+        **answer_to_dict(turn.answer), "turn": turn.number, "standalone_question": turn.standalone_question,
+        "resolution": turn.resolution, "reference": turn.reference,
+    }
 
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:

@@ -37,7 +37,11 @@ def retrieve(
     k: int = 5,
     method: str = "hybrid",
     depth: int = 50,
+    prefer_doc: str | None = None,
 ) -> list[Hit]:
+    """The ``k`` best passages; with ``prefer_doc``, that document's ranked passages come
+    first (in their order) and others only fill the remaining places: a follow-up stays inside
+    the document a conversation has settled on."""
     if method not in RETRIEVERS:
         raise UsageError(f"unknown retriever {method!r}; choose one of {', '.join(RETRIEVERS)}")
     if k < 1:
@@ -53,6 +57,9 @@ def retrieve(
         ranked = sparse
     else:
         ranked = rrf([dense, sparse])
+    if prefer_doc is not None:
+        inside = [item for item in ranked if index.passages[item[0]].doc == prefer_doc]
+        ranked = inside + [item for item in ranked if index.passages[item[0]].doc != prefer_doc]
     return [
         Hit(
             passage=index.passages[row],

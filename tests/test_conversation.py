@@ -293,7 +293,8 @@ def test_turn_to_dict_extends_the_ask_schema(assistant) -> None:
     conversation.ask("Who replaced Litvinov?")
     turn = conversation.ask("When?", k=3, retriever="bm25")
     data = turn_to_dict(turn)
-    assert set(data) == set(answer_to_dict(turn.answer)) | {"turn", "standalone_question"}
+    assert set(data) == set(answer_to_dict(turn.answer)) | {"turn", "standalone_question", "resolution", "reference"}
+    assert data["resolution"] == "rewritten" and data["reference"] is None
     assert data["turn"] == 2 and data["question"] == "When?"
     assert data["standalone_question"] == "When was it that Molotov replaced Litvinov?"
     assert len(data["passages"]) == 3
@@ -321,3 +322,64 @@ def test_dev_conversations_turn_by_turn(assistant, capsys: pytest.CaptureFixture
     with capsys.disabled():
         print(f"\n  dev conversations: {turns} turns, evidence recall@5 {evidence_found / turns:.2f}, answer accuracy {answered / turns:.2f}")
     assert evidence_found / turns >= 0.9
+
+
+@pytest.mark.parametrize(("question", "reference"), [
+    ("Did they have any clues?", "they"),
+    ("When did he die?", "he"),
+    ("What did that pact say?", "that pact"),
+    ("And Beria?", "And Beria"),
+    ("Why?", "Why"),
+    ("Who replaced Litvinov?", None),
+    ("Was it Molotov who replaced Litvinov?", None),
+    ("Is it true that Zhdanov died in 1948?", None),
+])
+def test_what_a_question_leans_on(question: str, reference: str | None, lexicon: Lexicon) -> None:
+    from qa.followup import unresolved_reference
+
+    assert unresolved_reference(question, lexicon) == reference
+
+
+def test_a_follow_up_nothing_explains_is_searched_as_typed_and_says_so(assistant) -> None:
+    conversation = assistant.conversation()
+    first = conversation.ask("Did they have any clues?")
+    assert first.standalone_question == first.question
+    assert (first.resolution, first.reference) == ("unresolved", "they")
+    second = conversation.ask("Who replaced Litvinov?")
+    assert (second.resolution, second.reference) == ("self-contained", None)
+
+
+STORIES = {
+    "lighthouse.txt": "The Lighthouse Keepers\n\nIn 1902 two keepers, Tom Arlen and Ruth Vane, found a chest "
+    "of smuggled silver under the lamp room. They hid the silver in the oil store. The harbour board later "
+    "fined them forty pounds for hiding the silver.\n",
+    "orchard.txt": "The Orchard Thieves\n\nIn 1911 two boys, Sam Pike and Ned Crow, took a basket of apples "
+    "from the vicar's orchard. They hid the apples in a hay loft. The vicar forgave them and gave them "
+    "work picking fruit.\n",
+}
+
+
+def test_follow_ups_stay_in_the_document_the_conversation_settled_on(tmp_path: Path) -> None:
+    from qa import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in STORIES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    assistant = Assistant.load(corpus, tmp_path / "index")
+    conversation = assistant.conversation()
+    first = conversation.ask("What did the keepers find under the lamp room?")
+    assert first.answer.answer_doc == "lighthouse" and "silver" in (first.answer.answer or "")
+    assert conversation.settled_document() == "lighthouse"
+    second = conversation.ask("How much were they fined?")
+    assert second.resolution == "rewritten" and second.standalone_question == "How much were the keepers fined?"
+    assert second.answer.passages[0].passage.doc == "lighthouse"
+    assert second.answer.answer == "forty pounds" and second.answer.answer_doc == "lighthouse"
+    # A self-contained question is searched across the whole corpus, as typed.
+    third = conversation.ask("Who forgave the boys who took the apples?")
+    assert third.resolution == "self-contained" and third.answer.answer_doc == "orchard"
+    # The preference itself: the settled document's passages rank first, the rest fill in.
+    for doc in ("orchard", "lighthouse"):
+        hits = assistant.ask("Where was it hidden?", prefer_doc=doc).passages
+        docs = [h.passage.doc for h in hits]
+        assert docs == sorted(docs, key=lambda d: d != doc) and docs[0] == doc and len(set(docs)) == 2
