@@ -196,7 +196,7 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
         return _sentence_case(re.sub(r"\b(?:it|they|he|she|him|them)\b", phrase, rest, count=1))
     if _is_bare_wh(body) or _is_short_wh(body, lexicon):
         return _bare_wh_question(body, last)
-    rewritten = _replace_references(body, recent, lexicon)
+    rewritten = _replace_references(body, recent, lexicon, _topic(history, lexicon, counts := Counter()), counts)
     if rewritten is not None:
         return _sentence_case(rewritten)
     if _is_generic(body, lexicon):
@@ -206,8 +206,64 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
             return _sentence_case(sequel.sub(f"after {event}", body, count=1))
         if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)):
             return _sentence_case(f"{body.rstrip('?!. ')} was it that {event}?")  # "For what reasons?"
-        return f"{body.rstrip('?!. ')} — {event}?"
+        topic = _topic(history, lexicon)
+        if topic is not None and not _mentions(body, topic):
+            return _sentence_case(_with_topic(body, topic))
+        return question
+    topic = _topic(history, lexicon)
+    if topic is not None and _lacks_a_subject(body, lexicon) and not _mentions(body, topic):
+        return _sentence_case(_with_topic(body, topic))
     return question
+
+
+def _topic(history: Sequence[Exchange], lexicon: Lexicon, counts: Counter[str] | None = None) -> Entity | None:
+    """Whom the conversation is about: the person its questions and answers name most (the
+    earliest on a tie), else a thing named in two turns. A question about nobody in particular ("What
+    happened in 1982?") is asked about them."""
+    counts = Counter() if counts is None else counts
+    first: dict[str, Entity] = {}
+    for exchange in history:
+        answered = _answer_entity(exchange, lexicon)
+        named = [*_question_entities(exchange, lexicon), *([answered] if answered else [])]
+        for entity in {e.key: e for e in named}.values():
+            if entity.kind in {PERSON, THING} and " and " not in entity.text:
+                counts[entity.key] += 1
+                first.setdefault(entity.key, entity)
+    ranked = sorted(first.values(), key=lambda e: (e.kind != PERSON, -counts[e.key]))
+    for entity in ranked:
+        if entity.kind == PERSON or counts[entity.key] >= 2:
+            return entity
+    return None
+
+
+_HAPPENED = re.compile(r"\bhappen(?:ed|s)?\b(?!\s+(?:to|with)\b)", re.IGNORECASE)
+
+
+def _with_topic(body: str, topic: Entity) -> str:
+    """"What happened in 1982?" → "What happened to Gus Van Sant in 1982?"; otherwise the topic
+    is added at the end: "Why were there financial problems for Frank Zappa?"."""
+    if _HAPPENED.search(body):
+        return _HAPPENED.sub(lambda m: f"{m.group()} to {topic.surface}", body, count=1)
+    return f"{body.rstrip('?!. ')} for {topic.surface}?"
+
+
+def _lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
+    """A question that names nothing and points at no one ("What happened in 1982?", "Why were
+    there financial problems?", "Was this album popular?"): no name but a year, no pronoun
+    that the rules above could not place. The topic is added (for retrieval, the name is what
+    finds the right document of a corpus)."""
+    words = _words(body)
+    if not words or words[0].lower not in WH_WORDS | AUXILIARIES:
+        return False
+    if any(w.lower in _PERSONAL or w.lower in _PLURAL or w.lower in _IMPERSONAL for w in words):
+        return False
+    return all(e.kind == YEAR for e in _entities(body, lexicon))
+
+
+def _mentions(body: str, entity: Entity) -> bool:
+    """Does ``body`` already name ``entity``, in full or in part ("dempsey" for Miles Dempsey)?"""
+    said = {w.lower for w in _words(body)}
+    return any(part.lower() in said for part in entity.text.split() if len(part) > 2)
 
 
 # --- detection ---------------------------------------------------------------------------------
@@ -544,8 +600,13 @@ def _pick_it(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> En
 # --- rewriting ---------------------------------------------------------------------------------
 
 
-def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon) -> str | None:
-    """Pronouns and demonstratives replaced by what they point to; None when there are none."""
+def _replace_references(
+    body: str, history: Sequence[Exchange], lexicon: Lexicon, main: Entity | None = None,
+    mentions: Counter[str] | None = None,
+) -> str | None:
+    """Pronouns and demonstratives replaced by what they point to; None when there are none.
+    ``main`` is the conversation's topic and ``mentions`` how many questions named each entity."""
+    mentions = mentions if mentions is not None else Counter()
     tokens = _words(body)
     own = {e.key for e in _entities(body, lexicon)}
     candidates = [c for c in _candidates(history, lexicon) if c.key not in own]
@@ -574,6 +635,14 @@ def _replace_references(body: str, history: Sequence[Exchange], lexicon: Lexicon
                 referent = topic[0]
             else:
                 referent = _pick(word, candidates)
+                answered = _answer_entity(last, lexicon)
+                # "he" is the person the conversation is about, not someone a question once
+                # mentioned in passing (unless the last answer was that person).
+                if (word in _PERSONAL and main is not None and main.kind == PERSON and referent is not None
+                        and referent.key != main.key and main.key not in own
+                        and (answered is None or answered.key != referent.key)
+                        and mentions[main.key] >= 2 and mentions[main.key] > mentions[referent.key]):
+                    referent = main
             if referent is None and word == "it" and "it" not in named:
                 # No thing in sight: "it" is what the last turn asked about ("the group that came
                 # to the fore ...") or the last turn's event ("Who approved of it?").

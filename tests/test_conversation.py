@@ -383,3 +383,38 @@ def test_follow_ups_stay_in_the_document_the_conversation_settled_on(tmp_path: P
         hits = assistant.ask("Where was it hidden?", prefer_doc=doc).passages
         docs = [h.passage.doc for h in hits]
         assert docs == sorted(docs, key=lambda d: d != doc) and docs[0] == doc and len(set(docs)) == 2
+
+
+def _conversation_about(title: str, *turns: tuple[str, str | None]) -> tuple[list[Exchange], Lexicon]:
+    """A conversation about ``title`` (its first turn, as a document's title opens it), and the
+    lexicon of what it said: as `qa eval --format canard` runs the resolver."""
+    history = [Exchange(title, asked=title)]
+    history += [Exchange(q, a, "other", a or "", q) for q, a in turns]
+    texts = [f"About {title}", *(t for q, a in turns for t in (q, a or ""))]
+    return history, Lexicon.from_texts(texts)
+
+
+def test_a_question_about_nobody_in_particular_is_asked_about_the_topic() -> None:
+    history, lexicon = _conversation_about(
+        "Gus Van Sant", ("When did Gus Van Sant start making films?", "He began in the late 1970s in Portland."))
+    assert resolve("What happened in 1982?", history, lexicon) == "What happened to Gus Van Sant in 1982?"
+    assert resolve("What happened after the move?", history, lexicon) == "What happened to Gus Van Sant after the move?"
+    assert resolve("Why were there money problems?", history, lexicon) == "Why were there money problems for Gus Van Sant?"
+    # Named already (even in part), or self-contained: unchanged.
+    assert resolve("What did Van Sant film in 1982?", history, lexicon) == "What did Van Sant film in 1982?"
+    assert resolve("Who is Matt Damon?", history, lexicon) == "Who is Matt Damon?"
+
+
+def test_he_is_the_person_the_conversation_is_about_not_one_mentioned_in_passing() -> None:
+    history, lexicon = _conversation_about(
+        "Ken Norton",
+        ("Who did Ken Norton fight in 1973?", "He beat Muhammad Ali in San Diego and broke Ali's jaw."),
+        ("Did Ali fight Ken Norton again?", "Yes, Ali won the rematch on points."),
+    )
+    assert resolve("Was he married?", history, lexicon) == "Was Ken Norton married?"
+
+
+def test_they_are_the_plural_the_last_question_named() -> None:
+    history = [Exchange("What did the keepers find under the lamp room?", "smuggled silver", "other")]
+    lexicon = Lexicon.from_texts(["The keepers found smuggled silver."])
+    assert resolve("How much were they fined?", history, lexicon) == "How much were the keepers fined?"
