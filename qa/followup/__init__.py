@@ -1,0 +1,63 @@
+"""Follow-up questions → standalone questions, by rules (no generative model exists offline).
+
+``resolve(question, history, lexicon)`` rewrites a question that depends on the conversation
+("Which post did he hold before that?", "And Beria?", "What about in Asia?") into one that can
+be searched on its own, and returns a self-contained question unchanged. It is a pure function
+of its arguments, so it is tested on many cases without the model.
+
+The rules, in order:
+
+1. No history, or nothing in the question points back → unchanged (a leading "And" is only
+   dropped when something else is rewritten).
+2. Ellipsis — "And X?", "What about X?", "How about in Asia?", or a bare name: the previous
+   standalone question is reused with X in place of the entity of the same kind (person, place,
+   group, thing, year; "Malenkov and Beria" replaces "Zhdanov and Molotov"; a prepositional
+   "in Asia" replaces "in Europe"; a place replaces its adjective, "the Asian line" → "the line
+   in Europe"), or X is appended.
+3. Left dislocation: "And the other group — where was it formed?" → "Where was the other group
+   formed?".
+4. A bare or short question-word fragment ("Why?", "When exactly?", "Around whom?", "After whose
+   death?") is asked again on the previous question: "After whose death was Vosnesensky
+   promoted ...?" (the answer fills a "Who ...?" subject), else "When was it that <event>?".
+5. Pronouns: he/him/his/she/her → the person the previous rewrite brought in (the topic: "he" in
+   "Which post did he hold?" stays Dekanosov even after the answer "Stalin"), if the pronoun
+   fits, else the most recent person; they/them/their → the most recent group (a list answer,
+   "the Zhdanov group", "Lenin's two interviews"), else person; it/its → the last answer when it
+   is a thing, else the thing the recent turns mention most ("the Cominform"), else "the group
+   that came to the fore ..." (what the last question asked about) or "the fact that <event>";
+   "there" → "in <place>". Candidates come from the last three turns, newest first: the answer
+   when it names something, then the entities of that turn's standalone question. Only the
+   first pronoun of each referent is replaced, so the result still reads naturally; a possessive
+   after "Who <verb>" belongs to the asker ("Who told of it in his book?") and stays.
+6. Demonstratives: "that body" right after "Which body ...?" → the answer; "that pact" → the
+   nearest "X pact" mentioned in the recent questions, answers or cited quotes ("the
+   Hitler-Stalin pact"); a bare "that" ("before that") → the previous turn as a clause ("before
+   he was brought into the Foreign Commissariat ...").
+7. A generic question with no entity or pronoun of its own ("What happened next?", "For what
+   reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?".
+
+Names are recognised without a NER model: capitalised words, checked against a ``Lexicon`` of
+the capitalised words the corpus itself uses mid-sentence (so "Who" or "Which" are never names)
+and typed by the corpus's name table when it has one (``names.json``: person, place,
+organisation, work), else by how the corpus uses them ("the Politburo" → thing, "in Asia" →
+place). Lower-case phrases with a known head noun ("the other group", "that note") count too.
+"""
+
+from qa.followup.rewrite import resolve, unresolved_reference
+from qa.followup.words import (
+    GAZETTEER_KINDS,
+    GROUP,
+    HISTORY_TURNS,
+    PERSON,
+    PLACE,
+    THING,
+    YEAR,
+    Entity,
+    Exchange,
+    Lexicon,
+)
+
+__all__ = [
+    "GAZETTEER_KINDS", "GROUP", "HISTORY_TURNS", "PERSON", "PLACE", "THING", "YEAR",
+    "Entity", "Exchange", "Lexicon", "resolve", "unresolved_reference",
+]

@@ -1,0 +1,149 @@
+"""The resolver's vocabulary: word classes, tokens, what the corpus says about capitalised
+words (``Lexicon``), and the plain records it works on (``Exchange``, ``Entity``)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+HISTORY_TURNS = 3  # how far back references are looked for
+
+PERSON, PLACE, GROUP, THING, YEAR = "person", "place", "group", "thing", "year"
+
+WH_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+AUXILIARIES = {
+    "is", "was", "are", "were", "do", "does", "did", "has", "have", "had", "can", "could",
+    "would", "will", "should", "shall", "may", "might", "must",
+}
+_LEADING_CONNECTIVES = re.compile(r"^(?:and|but|so|then|also|ok|okay|now)\b[\s,]*", re.IGNORECASE)
+_ELLIPSIS_OPENERS = re.compile(
+    r"^(?:(?:and|but)\s+)?(?:what|how)\s+about\b\s*|^(?:and|but|also)\b\s*", re.IGNORECASE
+)
+PREPOSITIONS = {
+    "in", "at", "to", "from", "towards", "toward", "into", "during", "before", "after", "since",
+    "for", "with", "against", "on", "of", "about", "by", "over", "under", "between", "than",
+    "like", "despite", "until", "through", "within", "around", "among", "behind", "beside",
+    "besides", "near", "upon", "without", "across", "along", "beyond", "per", "via",
+}
+_LOCATIVE = {"in", "at", "to", "from", "towards", "toward", "into"}
+_FUNCTION_WORDS = WH_WORDS | AUXILIARIES | PREPOSITIONS | {
+    "the", "a", "an", "and", "or", "but", "not", "no", "so", "then", "that", "this", "these",
+    "those", "it", "its", "he", "him", "his", "she", "her", "they", "them", "their", "there",
+    "i", "you", "we", "me", "my", "your", "our", "be", "been", "being", "also", "just", "only",
+    "very", "more", "most", "some", "any", "all", "both", "each", "one", "other", "own", "same",
+    "such", "as", "if", "else", "next", "later", "afterwards", "happen", "happened", "happens",
+    "mean", "meant", "result", "results", "say", "said", "tell", "told", "know", "do", "done",
+    "role", "about", "exactly", "really",
+}
+# A lower-case head noun that makes a name a group or a thing: "the Zhdanov group", "the Munich pact".
+_GROUP_NOUNS = {"group", "groups", "faction", "factions", "side", "troika", "wing", "camp", "members", "powers"}
+_THING_NOUNS = {
+    "pact", "note", "conference", "line", "policy", "blockade", "agreement", "army", "party",
+    "committee", "congress", "speech", "address", "article", "book", "government", "revolution",
+    "council", "war", "border", "question", "decisions", "interviews", "interview", "birthday",
+    "picture", "attempt", "downfall", "proposal", "proposals", "movement", "organisation",
+    "organization", "body", "bureau", "meeting", "treaty", "plan", "programme", "program",
+}
+_PERSONAL = {"he": PERSON, "him": PERSON, "his": PERSON, "she": PERSON, "her": PERSON, "hers": PERSON}
+_PLURAL = {"they", "them", "their", "theirs"}
+_IMPERSONAL = {"it", "its"}
+_POSSESSIVE = {"his", "hers", "their", "theirs", "its"}
+_SUBJECT = {"he", "she", "they"}
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_CALENDAR = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday",
+}
+_TOKEN = re.compile(r"[A-Za-zÀ-ÿ][\wÀ-ÿ]*(?:[-.][A-Za-zÀ-ÿ][\wÀ-ÿ]*)*\.?(?:[’']s\b)?|\d+(?:[’']?s)?|[^\w\s]")
+_POSSESSIVE_SUFFIX = re.compile(r"[’']s$")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One past turn as the resolver sees it."""
+
+    question: str  # the standalone question that was searched
+    answer: str | None = None
+    answer_type: str = "other"  # qa.answer.classify's label: person, date, place, organisation, ...
+    evidence: str = ""  # the cited quote(s), where "that pact" may be named in full
+    asked: str = ""  # the question as typed; what the rewrite added to it is the topic
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What the corpus says about capitalised words: which are names and how they are used."""
+
+    names: frozenset[str] = frozenset()  # capitalised mid-sentence at least once
+    things: frozenset[str] = frozenset()  # usually after "the" (the Politburo, the Kremlin)
+    places: frozenset[str] = frozenset()  # usually after in/at/to/from (in Asia, to Moscow)
+    # Typed names from a gazetteer (lower case → person/place/thing), which beat the heuristics.
+    kinds: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], kinds: Mapping[str, str] | None = None) -> Lexicon:
+        capitalised: Counter[str] = Counter()
+        after_the: Counter[str] = Counter()
+        after_locative: Counter[str] = Counter()
+        for text in texts:
+            tokens = [t.group() for t in _TOKEN.finditer(text)]
+            for i, token in enumerate(tokens):
+                if i == 0 or not token[0].isupper() or tokens[i - 1] in {".", "!", "?", ":", ";", "“", '"'}:
+                    continue
+                word = _core(token)
+                capitalised[word] += 1
+                previous = tokens[i - 1].lower()
+                if previous == "the":
+                    after_the[word] += 1
+                elif previous in _LOCATIVE and not _POSSESSIVE_SUFFIX.search(token):
+                    after_locative[word] += 1
+        names = frozenset(w.lower() for w in capitalised)
+        things = frozenset(w.lower() for w, n in capitalised.items() if after_the[w] / n >= 0.3)
+        places = frozenset(
+            w.lower() for w, n in capitalised.items() if w.lower() not in things and after_locative[w] / n >= 0.3
+        )
+        return cls(names=names, things=things, places=places, kinds=dict(kinds or {}))
+
+
+GAZETTEER_KINDS = {"person": PERSON, "place": PLACE, "organisation": THING, "work": THING, "event": THING}
+
+
+@dataclass(frozen=True)
+class Entity:
+    text: str  # as written, without a possessive: "Dekanosov", "Beria-Malenkov group", "1939"
+    kind: str  # person | place | group | thing | year
+    determiner: str = ""  # "the" when the source said "the Politburo"
+    start: int = -1  # character offsets in the source text
+    end: int = -1
+
+    @property
+    def surface(self) -> str:
+        return f"{self.determiner} {self.text}" if self.determiner else self.text
+
+    @property
+    def key(self) -> str:
+        return self.text.lower()
+
+
+@dataclass
+class _Token:
+    text: str
+    start: int
+    end: int
+    lower: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lower = self.text.lower()
+
+
+def _words(text: str) -> list[_Token]:
+    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text) if m.group()[0].isalnum()]
+
+
+def _core(token: str) -> str:
+    return _POSSESSIVE_SUFFIX.sub("", token).rstrip(".") if len(token) > 2 else token
+
+
