@@ -343,6 +343,9 @@ def test_two_real_dialogs_through_the_real_assistant(doc2dial_cache: Path) -> No
     assert 0 <= summary["exact_match"] <= summary["f1"] <= 1 and 0 <= summary["abstention_rate"] <= 1
     assert summary["retrieval"]["doc@5"] > 0.5  # two documents: the right one is nearly always there
     assert all(r.golds and r.example_id for r in report.results)
+    assert 0 <= summary["grounding_f1"] <= 1
+    for r in report.results:  # the grounding is the answer's cited sentence, so it holds the answer
+        assert (r.grounding is None) == (r.answer is None) and (r.answer is None or r.answer in r.grounding)
 
     standalone = evaluate_doc2dial(DOC2DIAL, limit=2, seed=0, documents="dialogs", cache_dir=doc2dial_cache, resolve_followups=False)
     alone = standalone.as_dict()

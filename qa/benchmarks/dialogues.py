@@ -64,10 +64,11 @@ def markdown(summary: dict[str, Any]) -> str:
                          f"{row['system']['token_f1']:.3f} | {row['raw_question']['token_f1']:.3f} | {row['changed']:.3f} |")
     else:
         lines += [f"Reader: {summary['reader']}.", "",
-                  "| mode | dialogs | turns | EM | F1 | abstained | doc@1 |", "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| mode | dialogs | turns | EM | F1 | grounding F1 | abstained | doc@1 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for mode, row in results.items():
             lines.append(f"| {mode} | {row['dialogs']} | {row['turns']} | {_pct(row['exact_match'])} | {_pct(row['f1'])} | "
-                         f"{_pct(row['abstention_rate'])} | {_pct(row['retrieval']['doc@1'])} |")
+                         f"{_pct(row.get('grounding_f1'))} | {_pct(row['abstention_rate'])} | {_pct(row['retrieval']['doc@1'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,8 @@ A run:
    have the context the user had; only grounded turns are scored — or, with
    ``resolve_followups=False``, each turn as typed in a fresh conversation, for comparison;
 3. each scored turn: SQuAD EM and F1 of the short answer against the grounding span(s) (an
-   abstention scores 0), whether it abstained, and the rank of the first retrieved passage
+   abstention scores 0), the F1 of the cited sentence(s) — the system's own grounding — against
+   them (``grounding_f1``), whether it abstained, and the rank of the first retrieved passage
    from the dialog's document (``doc@1``, ``doc@k``) and overlapping a grounding span
    (``span@k``): Doc2Dial's spans are whole clauses, the reader's answers are short, so
    retrieval says how much of the gap is reading.
@@ -223,6 +224,8 @@ class TurnResult:
     doc_rank: int | None  # first retrieved passage from the dialog's document
     span_rank: int | None  # first retrieved passage overlapping a grounding span
     error: str | None = None
+    grounding: str | None = None  # the cited sentence(s): the answer's grounding, as a span
+    grounding_f1: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "golds": list(self.golds), "f1": round(self.f1, 4)}
@@ -254,6 +257,8 @@ class Doc2DialReport:
             "exact_match": share(r.exact_match == 1.0 for r in scored),
             "f1": round(sum(r.f1 for r in scored) / len(scored), 4) if scored else None,
             "f1_answered": round(sum(r.f1 for r in answered) / len(answered), 4) if answered else None,
+            # Doc2Dial's gold is a grounding clause: the cited sentence is the system's grounding.
+            "grounding_f1": round(sum(r.grounding_f1 for r in scored) / len(scored), 4) if scored else None,
             "abstention_rate": share(r.answer is None and r.error is None for r in scored),
             "rewritten": share(r.standalone_question != r.question for r in scored),
             "retrieval": {
@@ -301,6 +306,7 @@ def _score(dialog: Dialog, turn: DialogTurn, asked: Any, doc_id: str, error: str
     golds = tuple(span.text for span in turn.spans)
     answer = asked.answer if asked is not None else None
     prediction = None if answer is None or answer.abstained else answer.answer
+    grounding = None if prediction is None else " ".join(c.quote for c in answer.citations) or None
     hits = answer.passages if answer is not None else []
     in_doc = [hit.passage.doc == doc_id for hit in hits]
     on_span = [
@@ -319,6 +325,8 @@ def _score(dialog: Dialog, turn: DialogTurn, asked: Any, doc_id: str, error: str
         doc_rank=metrics.first_relevant_rank(in_doc),
         span_rank=metrics.first_relevant_rank(on_span),
         error=error,
+        grounding=grounding,
+        grounding_f1=metrics.f1_score(grounding, golds),
     )
 
 
