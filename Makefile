@@ -56,6 +56,9 @@ bench-squad: setup
 	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting corpus --reader model \
 		--limit $(CORPUS_SAMPLE) --seed 13 \
 		--json $(RESULTS)/squad-v2.0-corpus.json --markdown $(RESULTS)/squad-v2.0-corpus.md
+	$(BIN)/qa eval --squad $(SHARED)/squad/dev-v2.0-part.json --setting corpus --reader rules \
+		--limit $(CORPUS_SAMPLE) --seed 13 \
+		--json $(RESULTS)/squad-v2.0-corpus-rules.json --markdown $(RESULTS)/squad-v2.0-corpus-rules.md
 	$(BIN)/qa eval --conversations $(SHARED)/conversations/canard/dev.json --format canard \
 		--json $(RESULTS)/canard.json --markdown $(RESULTS)/canard.md
 	$(BIN)/qa eval --conversations $(SHARED)/conversations/trec_cast --format cast \
