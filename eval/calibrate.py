@@ -3,7 +3,7 @@
     python eval/calibrate.py [--questions eval/questions.jsonl] [--write]
 
 Every question is answered with abstention switched off; each answer's evidence features
-(``qa.answer.FEATURES``) and whether it is right (a gold variant contained in the answer; for an
+(``qa.rules.FEATURES``) and whether it is right (a gold variant contained in the answer; for an
 unanswerable question, no answer is right) train a small L2-regularised logistic regression:
 ``confidence`` = P(right). The abstention threshold is the one that maximises answer accuracy plus
 abstention accuracy (the two targets, weighted equally) while keeping false abstention on
@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa import Assistant, answer, metrics  # noqa: E402
+from qa import Assistant, metrics  # noqa: E402
+from qa import rules as answer  # noqa: E402  (the rule reader's calibration)
 from qa import evaluate as ev  # noqa: E402
 
 MAX_FALSE_ABSTENTION = 0.1
@@ -118,7 +119,7 @@ def main() -> None:
         "false_abstention": float((~held_out)[answerable].mean()),
     }
     report = {
-        "about": "Logistic model of P(answer is right) over qa.answer.FEATURES; written by eval/calibrate.py.",
+        "about": "Logistic model of P(answer is right) over qa.rules.FEATURES; written by eval/calibrate.py.",
         "fitted_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
         "fitted_at": time.strftime("%Y-%m-%d"),
         "n": int(len(x)),

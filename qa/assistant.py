@@ -18,8 +18,9 @@ import numpy as np
 
 from qa import index as index_store
 from qa import names
-from qa.answer import Answer, Reader, answer_question, bridge, resolve_description
-from qa.answer import description as reader_description
+from qa.answer import Answer
+from qa.rules import Reader, answer_question, bridge, resolve_description
+from qa.rules import description as reader_description
 from qa.config import default_corpus_dir, default_index_dir
 from qa.corpus import apply_repairs
 from qa.errors import UsageError

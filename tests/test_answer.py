@@ -9,7 +9,8 @@ import pytest
 from conftest import DOC_ID
 
 from qa import Assistant, Citation
-from qa.answer import classify, load_calibration, verify_citation
+from qa.answer import classify, verify_citation
+from qa.rules import load_calibration
 from qa.assistant import clean_question
 from qa.errors import QAError, UsageError
 
@@ -218,7 +219,7 @@ def test_a_pronoun_in_a_later_clause_stands_for_the_first(assistant: Assistant) 
 
 
 def test_a_description_is_replaced_by_its_name() -> None:
-    from qa.answer import resolve_description
+    from qa.rules import resolve_description
 
     evidence = "After Beria was appointed chief of the State Police in 1938, he had brought Dekanosov to Moscow to direct the Foreign Section of the NKVD (now the MVD)."
     described = "the man Beria brought to Moscow to run the NKVD's Foreign Section later sent as ambassador?"
