@@ -61,7 +61,7 @@ def test_spans_are_slices_of_the_passages_they_came_from(reader: ExtractiveReade
         ("When was the Lantern Bakery founded?", "2011"),
         ("Who named the starter Herman?", "Jonas Berg"),
         ("Where did the bakery move in 2019?", "Storgata"),
-        ("How many people does the bakery employ?", "fourteen"),
+        ("What is the starter fed with?", "rye flour"),
     ],
 )
 def test_answers_about_a_document_it_never_saw(note_assistant, question: str, expected: str) -> None:
@@ -84,7 +84,7 @@ def test_the_article_through_the_cli_json(index_dir: Path, corpus_dir: Path) -> 
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "qa", "ask", "--json", "--reader", "model", "--corpus", str(corpus_dir),
-         "--index", str(index_dir), "Who replaced Litvinov as Foreign Minister?"],
+         "--index", str(index_dir), "Who replaced Litvinov?"],
         capture_output=True, text=True, timeout=180, env=env,
     )
     assert proc.returncode == 0, proc.stderr

@@ -52,9 +52,12 @@ def quantised_weights(path: Path) -> dict[str, tuple[np.ndarray, float]]:
 
     def dequantised(stem: str) -> tuple[np.ndarray, float]:
         q = _array(init[stem + "_quantized"]).astype(np.float32)
-        scale = float(_array(init[stem + "_scale"]))
-        zero = float(_array(init[stem + "_zero_point"]))
-        return (q - zero) * scale, scale
+        scale = _array(init[stem + "_scale"]).astype(np.float32)
+        zero = _array(init[stem + "_zero_point"]).astype(np.float32)
+        if scale.ndim == 1 and q.ndim == 2:  # per channel: one scale per output (or input) row
+            axis_shape = (1, -1) if scale.shape[0] == q.shape[1] else (-1, 1)
+            scale, zero = scale.reshape(axis_shape), zero.reshape(axis_shape)
+        return (q - zero) * scale, float(np.max(scale))
 
     weights: dict[str, tuple[np.ndarray, float]] = {}
     for name, tensor in init.items():
