@@ -1,18 +1,25 @@
 """Corpus ingestion: documents on disk → structured blocks with exact character offsets.
 
-A document is a `.txt` or `.md` file in the corpus directory, optionally with a sidecar
-`<stem>.meta.json` holding its metadata (title, author, translator, source, year, ...).
+A document is a file of a type qa reads (``qa.formats``: plain text, Markdown, reStructuredText,
+HTML, PDF, DOCX) in the corpus directory, optionally with a sidecar `<stem>.meta.json` holding
+its metadata (title, author, translator, source, year, ...). Files of other types are listed
+as skipped, never silently dropped.
 
-Every offset here is a Python ``str`` index into the file's UTF-8 decoded text, so
-``document.text[block.start:block.end]`` is exactly what the file says there. Ingestion never
-rewrites the text; it only finds where things are:
+Every offset here is a Python ``str`` index into ``document.text``, the text the reader saw: for
+a ``.txt`` file the file's UTF-8 decoded text itself, so ``document.text[block.start:block.end]``
+is exactly what the file says there; for other formats the extracted text, which
+``document.offsets`` maps back onto the file (text formats) or not (binary ones). Structured
+formats get their blocks from the structure their source states (headings, pages, list items,
+tables, code). A plain text is never rewritten; ingestion only finds where things are:
 
 * web boilerplate after the article ("About the Author", subscription text) is cut off;
 * paragraphs are separated by one blank line, sections by two or more;
 * leading heading-like paragraphs form the title block; when the document has more than one
   section, the rest of its first section is the front matter (the editor's introduction);
 * trailing paragraphs numbered ``1 ...``, ``2 ...`` are footnotes, each linked to the place in
-  the body that calls it (markers are glued to the text, as in "1950).1" or "in 19202").
+  the body that calls it (markers are glued to the text, as in "1950).1" or "in 19202");
+* blank-line sections count only when they are sections (a few, of several paragraphs each):
+  a text whose every paragraph stands between double blank lines has paragraphs, not sections.
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import CorpusError, CorpusWarning
+from qa.formats import BINARY_FORMATS, DOCUMENT_SUFFIXES, PROSE_KINDS, FormatError, OffsetMap, extract, format_of
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.json"
+NAME_TABLE = "names.json"  # the corpus's gazetteer (qa.names), not a document
+_FILE_OFFSETS = OffsetMap("file", None)
 
 # A line that starts the site chrome appended to scraped articles. A sidecar's
 # "boilerplate_starts_at" names the exact line for its document.
@@ -46,9 +55,14 @@ _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
 class Block:
     """A paragraph-level span of a document.
 
-    ``kind`` is "title", "introduction", "paragraph" or "footnote". Sections are numbered from
-    1 in the body; the front matter (title block and introduction) is section 0. ``paragraph`` is
-    1-based within its section (or within its footnote, for footnote blocks).
+    ``kind`` is "title", "introduction", "paragraph" or "footnote" in a plain text, and "title",
+    "heading", "paragraph", "list item", "table" or "code" in a structured one. In a plain text
+    sections are numbered from 1 in the body; the front matter (title block and introduction) is
+    section 0, and so is the whole body of a text without sections. In a structured document a
+    section is the stretch under one heading (or on one PDF page), numbered in order.
+    ``paragraph`` is 1-based within its section (or footnote); paragraphs and list items are
+    counted together, tables and code blocks each on their own. ``heading`` is the path of
+    headings above the block; ``page`` its PDF page.
     """
 
     kind: str
@@ -57,6 +71,8 @@ class Block:
     section: int
     paragraph: int
     footnote: int | None = None
+    heading: tuple[str, ...] = ()
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,13 @@ class Document:
     blocks: tuple[Block, ...]
     anchors: tuple[FootnoteAnchor, ...] = field(default=())
     repairs: tuple[Repair, ...] = field(default=())
+    format: str = "plain"  # qa.formats.format_of: "plain", "markdown", "rst", "html", "pdf", "docx"
+    offsets: OffsetMap = _FILE_OFFSETS  # what offsets into ``text`` refer to, and the way to the file
+
+    @property
+    def file(self) -> str:
+        """The file's name, for locations ("Hydration › Feeding (sourdough.md)")."""
+        return self.path.name
 
     def search_text(self, start: int, end: int) -> str:
         """``text[start:end]`` with split words joined: what gets embedded and BM25-indexed."""
@@ -102,23 +125,49 @@ class Document:
 
 def discover(corpus_dir: Path) -> list[Path]:
     """The document files of a corpus directory, in a stable order (hidden paths skipped)."""
+    files, unsupported = _listing(corpus_dir)
+    if not files:
+        found = f"; {unsupported_summary(unsupported)}" if unsupported else ""
+        raise CorpusError(
+            f"no documents in corpus directory: {corpus_dir} (qa reads {', '.join(_SHOWN_SUFFIXES)}){found}"
+        )
+    return files
+
+
+def unsupported_files(corpus_dir: Path) -> list[Path]:
+    """Files of the corpus that are of no type qa reads (sidecars and the name table aside)."""
+    return _listing(corpus_dir)[1]
+
+
+def unsupported_summary(paths: list[Path]) -> str:
+    """One line for skipped files: "skipped 3 files of unsupported types (.png, .xlsx)"."""
+    kinds = sorted({p.suffix.lower() or "(no extension)" for p in paths})
+    files = "file" if len(paths) == 1 else "files"
+    return f"skipped {len(paths)} {files} of unsupported types ({', '.join(kinds)})"
+
+
+_SHOWN_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx")
+
+
+def _listing(corpus_dir: Path) -> tuple[list[Path], list[Path]]:
     if not corpus_dir.exists():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path is not a directory: {corpus_dir}")
+    documents: list[Path] = []
+    others: list[Path] = []
     try:
-        files = [
-            p
-            for p in sorted(corpus_dir.rglob("*"))
-            if p.is_file()
-            and p.suffix.lower() in DOCUMENT_SUFFIXES
-            and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-        ]
+        for p in sorted(corpus_dir.rglob("*")):
+            rel = p.relative_to(corpus_dir)
+            if not p.is_file() or any(part.startswith(".") for part in rel.parts):
+                continue
+            if p.suffix.lower() in DOCUMENT_SUFFIXES:
+                documents.append(p)
+            elif not (p.name.endswith(META_SUFFIX) or rel.as_posix() == NAME_TABLE):
+                others.append(p)
     except OSError as exc:
         raise CorpusError(f"cannot read corpus directory {corpus_dir}: {exc.strerror or exc}") from None
-    if not files:
-        raise CorpusError(f"no .txt or .md documents in corpus directory: {corpus_dir}")
-    return files
+    return documents, others
 
 
 def doc_id_for(path: Path, corpus_dir: Path) -> str:
@@ -153,7 +202,8 @@ class Skipped:
 
 
 class EmptyDocument(CorpusError):
-    """A document with no text (empty, or only white space): skipped, not a corpus error."""
+    """A document with no text (empty, or only white space), or one its format's reader cannot
+    read (a corrupt or encrypted PDF, a broken DOCX): skipped, not a corpus error."""
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
@@ -161,11 +211,16 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
 
 
 def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
-    """The corpus's documents, and the files skipped because they have no text (each also a
-    ``CorpusWarning``: one empty file should not make a whole corpus unusable)."""
+    """The corpus's documents, and the files skipped: those without text or that their reader
+    cannot read (each also a ``CorpusWarning``: one empty file should not make a whole corpus
+    unusable), and those of unsupported types (one ``CorpusWarning`` for them all)."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for path in discover(corpus_dir):
+    paths = discover(corpus_dir)
+    if others := unsupported_files(corpus_dir):
+        skipped += [Skipped(p.relative_to(corpus_dir).as_posix(), "unsupported type") for p in others]
+        warnings.warn(f"{corpus_dir}: {unsupported_summary(others)}", CorpusWarning, stacklevel=2)
+    for path in paths:
         try:
             documents.append(load_document(path, corpus_dir))
         except EmptyDocument as exc:
@@ -175,12 +230,18 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
         raise CorpusError(f"no document in corpus directory {corpus_dir} has any text")
     ids = [d.doc_id for d in documents]
     if clash := next((i for i in ids if ids.count(i) > 1), None):
-        raise CorpusError(f"two documents would both be called {clash!r} (e.g. {clash}.txt and {clash}.md); rename one")
+        files = [d.path.name for d in documents if d.doc_id == clash]
+        raise CorpusError(f"two documents would both be called {clash!r} ({' and '.join(files)}); rename one")
     return documents, skipped
 
 
 def load_document(path: Path, corpus_dir: Path) -> Document:
     data = _read_bytes(path)
+    kind = format_of(path) or "plain"
+    if kind in BINARY_FORMATS:
+        if not data:
+            raise EmptyDocument("empty document")
+        return _structured(path, corpus_dir, data, kind, None)
     try:
         # Not read_text(): universal-newline translation would shift offsets on CRLF files.
         text = data.decode("utf-8")
@@ -190,6 +251,8 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         raise CorpusError(f"{path}: looks binary (contains NUL bytes)")
     if not text.strip():
         raise EmptyDocument("empty document" if not text else "only white space")
+    if kind != "plain":
+        return _structured(path, corpus_dir, data, kind, text)
     meta = _load_meta(path)
     body_end = _body_end(text, meta)
     paragraphs = _paragraphs(text, body_end)
@@ -216,6 +279,43 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         blocks=tuple(blocks),
         anchors=tuple(anchors),
         repairs=find_repairs(text, body_end),
+    )
+
+
+def _structured(path: Path, corpus_dir: Path, data: bytes, kind: str, source: str | None) -> Document:
+    """A document read by its format's reader: blocks from the structure the source states."""
+    try:
+        extracted = extract(kind, data, source)
+    except FormatError as exc:
+        raise EmptyDocument(str(exc)) from None
+    if not extracted.text.strip():
+        raise EmptyDocument("no text layer (a scanned PDF?)" if kind == "pdf" else "no text")
+    meta = _load_meta(path)
+    if not meta_path_for(path).exists() and extracted.title:
+        meta = {**meta, "title": extracted.title}
+    blocks: list[Block] = []
+    section, counts, where = 0, {}, None
+    for span in extracted.spans:
+        if span.kind == "title":
+            blocks.append(Block("title", span.start, span.end, 0, 1))
+            continue
+        if (span.heading, span.page) != where:  # a new heading, or a new page
+            section, counts, where = section + 1, {}, (span.heading, span.page)
+        counter = "paragraph" if span.kind in PROSE_KINDS else span.kind
+        counts[counter] = counts.get(counter, 0) + 1
+        blocks.append(Block(span.kind, span.start, span.end, section, counts[counter], None, span.heading, span.page))
+    text = extracted.text
+    return Document(
+        doc_id=doc_id_for(path, corpus_dir),
+        path=path,
+        text=text,
+        meta=meta,
+        sha256=hashlib.sha256(data).hexdigest(),
+        body_end=len(text),
+        blocks=tuple(blocks),
+        repairs=find_repairs(text, len(text)),
+        format=kind,
+        offsets=extracted.offsets,
     )
 
 
@@ -341,12 +441,14 @@ def _label_body(
         if new_section or not sections:
             sections.append([])
         sections[-1].append((start, end))
+    if not _real_sections(sections):
+        sections = [[span for spans in sections for span in spans]]
     has_title = bool(sections) and _is_heading(text, *sections[0][0])
     front_matter = has_title and len(sections) > 1
     blocks: list[Block] = []
     where: list[tuple[int, int, int, int]] = []
     for s_index, spans in enumerate(sections):
-        section = s_index if front_matter else s_index + 1
+        section = s_index if front_matter else s_index + 1 if len(sections) > 1 else 0
         in_title = s_index == 0 and has_title
         numbering: dict[str, int] = {}  # paragraphs are counted per kind: title lines, then text
         for start, end in spans:
@@ -361,6 +463,14 @@ def _label_body(
             blocks.append(Block(kind, start, end, section, numbering[kind]))
             where.append((start, end, section, numbering[kind]))
     return blocks, where
+
+
+def _real_sections(sections: list[list[tuple[int, int]]]) -> bool:
+    """Whether blank-line sections are sections: more than one, of two paragraphs each on
+    average (the article: 12 sections, 53 paragraphs). Otherwise the double blank lines are
+    just how the text spaces its paragraphs, and numbering them "section 3137" says nothing."""
+    paragraphs = sum(len(spans) for spans in sections)
+    return len(sections) > 1 and paragraphs >= 2 * len(sections)
 
 
 def _find_anchors(
