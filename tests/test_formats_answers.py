@@ -93,3 +93,19 @@ def test_the_command_names_documents_and_shows_extracted_text(formats_corpus) ->
     assert build.returncode == 0, build.stderr
     assert "qa: warning:" in build.stderr and "skipped 2 files of unsupported types (.png, .xlsx)" in build.stderr
     assert "skipped photo.png: unsupported type" in build.stderr and "skipped budget.xlsx" in build.stderr
+
+
+def test_the_query_path_imports_no_format_library(formats_corpus) -> None:
+    """Readers are imported when a corpus is read, never to answer: a PDF/DOCX corpus's index
+    keeps the extracted text, so loading it reads no PDF or DOCX."""
+    corpus, index = formats_corpus
+    code = (
+        "import sys; from qa import Assistant; "
+        f"a = Assistant.load({str(corpus)!r}, {str(index)!r}, rebuild=False); "
+        "assert '1849' in a.ask('When did the Chain Bridge in Budapest open?').answer; "
+        "libs = ('pypdf', 'docx', 'selectolax', 'docutils', 'mdit_py_plugins', 'yaml', 'fpdf'); "
+        "print(sorted(m for m in libs if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

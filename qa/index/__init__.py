@@ -8,6 +8,8 @@ Layout of an index directory (format version ``FORMAT_VERSION``)::
                            (IndexFlatIP) for small corpora, HNSW for large ones (see
                            ``choose_index_factory``; the manifest records which)
     sentence_vectors.npy   one vector per sentence, in passages.jsonl's sentence order
+    documents.jsonl        the extracted text of every document that is not a plain text, and
+                           its map back onto the file (``qa.formats.align.OffsetMap``)
     bm25/                  bm25s's own numpy + JSON files (saved and loaded without pickle)
     .qa-index              the marker that says this directory is a qa index (``qa.index.place``)
 
