@@ -183,7 +183,11 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
         else:
             windows = _windows(sentences, settings)
         for first, last in windows:
-            passages.append(_passage(document, unit[0], sentences[first : last + 1], para_of[first], para_of[last]))
+            passage = _passage(document, unit[0], sentences[first : last + 1], para_of[first], para_of[last])
+            kinds = {b.kind for b in unit if b.start < passage.end and passage.start < b.end}
+            if kinds == {"list item"}:  # a passage of list items only says so ("kind" in the JSON)
+                passage = replace(passage, kind="list item")
+            passages.append(passage)
     return _with_ids(passages)
 
 

@@ -66,8 +66,8 @@ class Document:
 
     @property
     def file(self) -> str:
-        """The file's name, for locations ("Hydration › Feeding (sourdough.md)")."""
-        return self.path.name
+        """The file's path in the corpus, for locations ("Hydration › Feeding, ¶1 (sourdough.md)")."""
+        return self.doc_id + self.path.suffix
 
     def search_text(self, start: int, end: int) -> str:
         """``text[start:end]`` with split words joined: what gets embedded and BM25-indexed."""

@@ -116,7 +116,8 @@ def test_restructuredtext_sections_lists_and_literal_blocks(tmp_path: Path) -> N
     assert "==" not in doc.text and "::" not in doc.text
     queen = _by_text(passages, "one queen")
     assert queen.location.startswith("Hives, ¶1") and queen.location.endswith("(bees.rst)")
-    assert any(p.text == "Worker bees live six weeks in summer." or "Worker bees live six weeks" in p.text for p in passages)
+    assert [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "list item"] == [
+        "Drones do not sting.", "Worker bees live six weeks in summer."]
     assert next(p for p in passages if p.kind == "code").text == "smoker = True"
     _assert_maps_to_file(doc, passages)
 
@@ -148,8 +149,9 @@ def test_docx_headings_lists_and_tables(tmp_path: Path) -> None:
     assert _by_text(passages, "Danube").location == "Rivers, ¶1 (notes.docx)"
     table = next(p for p in passages if p.kind == "table")
     assert table.text == "bridge | opened\nChain Bridge | 1849\nElisabeth Bridge | 1903"
-    assert "Cross it on foot at dusk." in {b for p in passages for b in [p.text]} or any(
-        "Cross it on foot" in p.text for p in passages if p.kind in ("list item", "paragraph"))
+    [item] = [b for b in doc.blocks if b.kind == "list item"]
+    assert doc.text[item.start : item.end] == "Cross it on foot at dusk." and item.heading == ("Rivers", "Bridges")
+    assert [b.kind for b in doc.blocks if b.kind in ("title", "heading")] == ["title", "heading", "heading"]
 
 
 # --- bad files, unsupported types ------------------------------------------------------------------
