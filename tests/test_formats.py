@@ -228,3 +228,15 @@ def test_an_empty_pdf_page_set_is_an_empty_document(tmp_path: Path) -> None:
     pdf.output(str(tmp_path / "blank.pdf"))
     with pytest.raises(EmptyDocument, match="no text layer"):
         load_document(tmp_path / "blank.pdf", tmp_path)
+
+
+def test_html_without_main_keeps_a_wrapper_that_holds_the_article(tmp_path: Path) -> None:
+    page = (
+        "<html><body><div class='menu'>Home About</div>"
+        "<div class='page with-sidebar'><h1>Ferries</h1><p>The night ferry leaves at 22:15.</p>"
+        "<div class='sidebar'>Popular posts</div></div></body></html>"
+    )
+    doc = _document(tmp_path, "ferries.htm", page)
+    assert doc.text == "Ferries\n\nThe night ferry leaves at 22:15."
+    [p] = [p for p in chunk_document(doc) if p.kind == "paragraph"]
+    assert p.location == "¶1 (ferries.htm)" and page[p.file_start : p.file_end] == p.text

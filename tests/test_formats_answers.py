@@ -88,6 +88,9 @@ def test_the_command_names_documents_and_shows_extracted_text(formats_corpus) ->
     shown = subprocess.run([*QA, "show", "harbour", "--corpus", str(corpus)], capture_output=True, text=True, timeout=60, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "Revenue in 2025 was 41 million euros." in shown.stdout  # the text PDF offsets refer to
+    missing = subprocess.run([*QA, "show", "nothing", "--corpus", str(corpus)], capture_output=True, text=True, timeout=60, env=env)
+    assert missing.returncode == 2 and missing.stderr.startswith("qa: error: no document 'nothing'")
+    assert len(missing.stderr.strip().splitlines()) == 1
     build = subprocess.run([*QA, "index", "build", "--verbose", "--corpus", str(corpus), "--index", str(index.parent / "again")],
                            capture_output=True, text=True, timeout=300, env=env)
     assert build.returncode == 0, build.stderr

@@ -42,7 +42,8 @@ def read_html(source: str) -> tuple[list[Piece], str | None]:
         attrs = node.attributes
         label = " ".join(str(attrs.get(a) or "") for a in ("class", "id", "role"))
         if _BOILERPLATE.search(label) and node.tag not in ("html", "body", "main", "article"):
-            node.decompose()
+            if node.css_first("main, article, h1") is None:  # "page with-sidebar" may hold the article
+                node.decompose()
     for header in tree.css("header"):
         if header.css_first("h1, h2, h3") is None:  # a site header, not an article's own
             header.decompose()
