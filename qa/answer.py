@@ -32,6 +32,11 @@ class Citation:
     end: int
     quote: str
     location: str
+    # start/end index the text the reader saw; for a structured document that is the extracted
+    # text, and file_start/file_end place the quote in the file itself (text formats only).
+    offsets: str = "file"
+    file_start: int | None = None
+    file_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ class Answer:
     answer_doc: str | None = None
     answer_start: int | None = None
     answer_end: int | None = None
+    answer_offsets: str | None = None  # what answer_start/end refer to: "file" or "extracted text"
+    answer_file_start: int | None = None  # the answer in the file itself (text formats)
+    answer_file_end: int | None = None
 
 
 def classify(question: str) -> str:

@@ -117,10 +117,33 @@ class Assistant:
         else:
             result = self._read_by_rules(question, matches, vector, hits, k, retriever)
         canonical = None if result.answer is None else self.names.canonical(result.answer)
+        result = self._in_files(result)
         timings["answer"] = _ms_since(mark)
         timings["total"] = _ms_since(started)
         return replace(
             result, question=question, answer_canonical=canonical, names=tuple(matches), timings_ms=timings
+        )
+
+    def _in_files(self, result: Answer) -> Answer:
+        """Say what each offset refers to, and place the answer and quotes in the files
+        themselves where a structured document's text was extracted from a text format."""
+        offsets = self.index.offsets
+        citations = []
+        for c in result.citations:
+            mapping = offsets.get(c.doc)
+            span = mapping.file_span(c.start, c.end) if mapping else (c.start, c.end)
+            kind = mapping.refers_to if mapping else "file"
+            citations.append(replace(c, offsets=kind, file_start=span and span[0], file_end=span and span[1]))
+        result = replace(result, citations=citations)
+        if result.answer_doc is None or result.answer_start is None or result.answer_end is None:
+            return result
+        mapping = offsets.get(result.answer_doc)
+        span = mapping.file_span(result.answer_start, result.answer_end) if mapping else None
+        return replace(
+            result,
+            answer_offsets=mapping.refers_to if mapping else "file",
+            answer_file_start=span[0] if span else None,
+            answer_file_end=span[1] if span else None,
         )
 
     def _read_by_rules(

@@ -230,6 +230,24 @@ def _read_stdin_question() -> str:
 
 
 @app.command()
+def show(
+    doc: Annotated[str, typer.Argument(help="The document's id (its path in the corpus without extension) or file name.")],
+    corpus: CorpusOpt = None,
+) -> int:
+    """Print a document's text as qa reads it: the text that offsets (start/end) refer to. For a
+    PDF or DOCX that is the extracted text; for a .txt file, the file itself."""
+    from qa.config import default_corpus_dir
+    from qa.corpus import discover, doc_id_for, load_document
+
+    corpus_dir = corpus or default_corpus_dir()
+    for path in discover(corpus_dir):
+        if doc in (doc_id_for(path, corpus_dir), path.relative_to(corpus_dir).as_posix()):
+            sys.stdout.write(load_document(path, corpus_dir).text)
+            return EXIT_OK
+    raise UsageError(f"no document {doc!r} in corpus directory {corpus_dir}")
+
+
+@app.command()
 def chat(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per answer: the `ask --json` schema plus turn, standalone_question.")

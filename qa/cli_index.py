@@ -24,7 +24,7 @@ CorpusOpt = Annotated[
     Path | None,
     typer.Option(
         "--corpus",
-        help="Corpus directory of .txt/.md files (default: $QA_CORPUS, else ./corpus if it exists, else the article packaged with qa).",
+        help="Corpus directory of documents: .txt, .md/.markdown, .rst, .html, .pdf, .docx (default: $QA_CORPUS, else ./corpus if it exists, else the article packaged with qa).",
     ),
 ]
 IndexOpt = Annotated[
@@ -41,7 +41,12 @@ RebuildOpt = Annotated[
 
 
 @index_app.command("build")
-def index_build(corpus: CorpusOpt = None, index: IndexOpt = None, rebuild: RebuildOpt = False) -> int:
+def index_build(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    rebuild: RebuildOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Name every file left out, and why.")] = False,
+) -> int:
     """Build (or rebuild) the index, with a progress bar. Concurrent builds of one index wait for
     each other; one that finds the index built meanwhile keeps it. An index built from another
     corpus is replaced only with --rebuild."""
@@ -59,6 +64,9 @@ def index_build(corpus: CorpusOpt = None, index: IndexOpt = None, rebuild: Rebui
         stderr.print(f"{index_dir} is up to date (built by another process meanwhile): {summary}", soft_wrap=True)
     else:
         stderr.print(f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s", soft_wrap=True)
+    if verbose:
+        for item in manifest.get("skipped", []):
+            stderr.print(f"skipped {item['file']}: {item['reason']}", soft_wrap=True, markup=False)
     return EXIT_OK
 
 
@@ -97,7 +105,8 @@ def index_info(
         ("status", state.reason),
         ("built", f"{manifest['built_at']} in {manifest['build_seconds']} s"),
         ("corpus", f"{manifest['corpus']['dir']}  sha256 {manifest['corpus']['hash'][:16]}…"),
-        ("documents", ", ".join(d["doc"] for d in manifest["documents"])),
+        ("documents", ", ".join(f"{d['doc']} ({d.get('format', 'plain')})" for d in manifest["documents"])),
+        ("skipped", ", ".join(f"{item['file']} ({item['reason']})" for item in manifest.get("skipped", [])) or "none"),
         ("passages", f"{manifest['counts']['passages']} ({manifest['counts']['sentences']} sentences)"),
         ("model", f"{model['name']} ({model['package']} {model['package_version']}, {model['backend']}, dim {model['dim']})"),
         ("chunking", json.dumps(manifest["settings"]["chunking"])),

@@ -1,18 +1,25 @@
 """Corpus ingestion: documents on disk → structured blocks with exact character offsets.
 
-A document is a `.txt` or `.md` file in the corpus directory, optionally with a sidecar
-`<stem>.meta.json` holding its metadata (title, author, translator, source, year, ...).
+A document is a file of a type qa reads (``qa.formats``: plain text, Markdown, reStructuredText,
+HTML, PDF, DOCX) in the corpus directory, optionally with a sidecar `<stem>.meta.json` holding
+its metadata (title, author, translator, source, year, ...). Files of other types are listed
+as skipped, never silently dropped.
 
-Every offset here is a Python ``str`` index into the file's UTF-8 decoded text, so
-``document.text[block.start:block.end]`` is exactly what the file says there. Ingestion never
-rewrites the text; it only finds where things are:
+Every offset here is a Python ``str`` index into ``document.text``, the text the reader saw: for
+a ``.txt`` file the file's UTF-8 decoded text itself, so ``document.text[block.start:block.end]``
+is exactly what the file says there; for other formats the extracted text, which
+``document.offsets`` maps back onto the file (text formats) or not (binary ones). Structured
+formats get their blocks from the structure their source states (headings, pages, list items,
+tables, code). A plain text is never rewritten; ingestion only finds where things are:
 
 * web boilerplate after the article ("About the Author", subscription text) is cut off;
 * paragraphs are separated by one blank line, sections by two or more;
 * leading heading-like paragraphs form the title block; when the document has more than one
   section, the rest of its first section is the front matter (the editor's introduction);
 * trailing paragraphs numbered ``1 ...``, ``2 ...`` are footnotes, each linked to the place in
-  the body that calls it (markers are glued to the text, as in "1950).1" or "in 19202").
+  the body that calls it (markers are glued to the text, as in "1950).1" or "in 19202");
+* blank-line sections count only when they are sections (a few, of several paragraphs each):
+  a text whose every paragraph stands between double blank lines has paragraphs, not sections.
 """
 
 from __future__ import annotations
@@ -25,49 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import CorpusError, CorpusWarning
+from qa.formats import BINARY_FORMATS, DOCUMENT_SUFFIXES, PROSE_KINDS, FormatError, OffsetMap, extract, format_of, plain
+from qa.formats.plain import Block, FootnoteAnchor
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.json"
-
-# A line that starts the site chrome appended to scraped articles. A sidecar's
-# "boilerplate_starts_at" names the exact line for its document.
-_BOILERPLATE_LINES = re.compile(
-    r"^(?:About the Author|Pin It on Pinterest|Share this article|Related Articles?"
-    r"|Welcome to .{1,60}\.|Subscribe today.*)[ \t]*\r?$",
-    re.MULTILINE,
-)
-# Blank lines between paragraphs; two or more blank lines (3+ newlines) break a section.
-_PARAGRAPH_BREAK = re.compile(r"(?:[ \t]*\r?\n){2,}")
-_FOOTNOTE_START = re.compile(r"(\d{1,2})[ \t]+(?=[A-Z“\"‘'(])")
-_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
-
-
-@dataclass(frozen=True)
-class Block:
-    """A paragraph-level span of a document.
-
-    ``kind`` is "title", "introduction", "paragraph" or "footnote". Sections are numbered from
-    1 in the body; the front matter (title block and introduction) is section 0. ``paragraph`` is
-    1-based within its section (or within its footnote, for footnote blocks).
-    """
-
-    kind: str
-    start: int
-    end: int
-    section: int
-    paragraph: int
-    footnote: int | None = None
-
-
-@dataclass(frozen=True)
-class FootnoteAnchor:
-    """Where the body calls footnote ``number``: the marker digits' span and its paragraph."""
-
-    number: int
-    start: int
-    end: int
-    section: int
-    paragraph: int
+NAME_TABLE = "names.json"  # the corpus's gazetteer (qa.names), not a document
+_FILE_OFFSETS = OffsetMap("file", None)
 
 
 @dataclass(frozen=True)
@@ -91,6 +61,13 @@ class Document:
     blocks: tuple[Block, ...]
     anchors: tuple[FootnoteAnchor, ...] = field(default=())
     repairs: tuple[Repair, ...] = field(default=())
+    format: str = "plain"  # qa.formats.format_of: "plain", "markdown", "rst", "html", "pdf", "docx"
+    offsets: OffsetMap = _FILE_OFFSETS  # what offsets into ``text`` refer to, and the way to the file
+
+    @property
+    def file(self) -> str:
+        """The file's path in the corpus, for locations ("Hydration › Feeding, ¶1 (sourdough.md)")."""
+        return self.doc_id + self.path.suffix
 
     def search_text(self, start: int, end: int) -> str:
         """``text[start:end]`` with split words joined: what gets embedded and BM25-indexed."""
@@ -102,23 +79,49 @@ class Document:
 
 def discover(corpus_dir: Path) -> list[Path]:
     """The document files of a corpus directory, in a stable order (hidden paths skipped)."""
+    files, unsupported = _listing(corpus_dir)
+    if not files:
+        found = f"; {unsupported_summary(unsupported)}" if unsupported else ""
+        raise CorpusError(
+            f"no documents in corpus directory: {corpus_dir} (qa reads {', '.join(_SHOWN_SUFFIXES)}){found}"
+        )
+    return files
+
+
+def unsupported_files(corpus_dir: Path) -> list[Path]:
+    """Files of the corpus that are of no type qa reads (sidecars and the name table aside)."""
+    return _listing(corpus_dir)[1]
+
+
+def unsupported_summary(paths: list[Path]) -> str:
+    """One line for skipped files: "skipped 3 files of unsupported types (.png, .xlsx)"."""
+    kinds = sorted({p.suffix.lower() or "(no extension)" for p in paths})
+    files = "file" if len(paths) == 1 else "files"
+    return f"skipped {len(paths)} {files} of unsupported types ({', '.join(kinds)})"
+
+
+_SHOWN_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx")
+
+
+def _listing(corpus_dir: Path) -> tuple[list[Path], list[Path]]:
     if not corpus_dir.exists():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path is not a directory: {corpus_dir}")
+    documents: list[Path] = []
+    others: list[Path] = []
     try:
-        files = [
-            p
-            for p in sorted(corpus_dir.rglob("*"))
-            if p.is_file()
-            and p.suffix.lower() in DOCUMENT_SUFFIXES
-            and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-        ]
+        for p in sorted(corpus_dir.rglob("*")):
+            rel = p.relative_to(corpus_dir)
+            if not p.is_file() or any(part.startswith(".") for part in rel.parts):
+                continue
+            if p.suffix.lower() in DOCUMENT_SUFFIXES:
+                documents.append(p)
+            elif not (p.name.endswith(META_SUFFIX) or rel.as_posix() == NAME_TABLE):
+                others.append(p)
     except OSError as exc:
         raise CorpusError(f"cannot read corpus directory {corpus_dir}: {exc.strerror or exc}") from None
-    if not files:
-        raise CorpusError(f"no .txt or .md documents in corpus directory: {corpus_dir}")
-    return files
+    return documents, others
 
 
 def doc_id_for(path: Path, corpus_dir: Path) -> str:
@@ -153,7 +156,8 @@ class Skipped:
 
 
 class EmptyDocument(CorpusError):
-    """A document with no text (empty, or only white space): skipped, not a corpus error."""
+    """A document with no text (empty, or only white space), or one its format's reader cannot
+    read (a corrupt or encrypted PDF, a broken DOCX): skipped, not a corpus error."""
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
@@ -161,11 +165,16 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
 
 
 def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
-    """The corpus's documents, and the files skipped because they have no text (each also a
-    ``CorpusWarning``: one empty file should not make a whole corpus unusable)."""
+    """The corpus's documents, and the files skipped: those without text or that their reader
+    cannot read (each also a ``CorpusWarning``: one empty file should not make a whole corpus
+    unusable), and those of unsupported types (one ``CorpusWarning`` for them all)."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for path in discover(corpus_dir):
+    paths = discover(corpus_dir)
+    if others := unsupported_files(corpus_dir):
+        skipped += [Skipped(p.relative_to(corpus_dir).as_posix(), "unsupported type") for p in others]
+        warnings.warn(f"{corpus_dir}: {unsupported_summary(others)}", CorpusWarning, stacklevel=2)
+    for path in paths:
         try:
             documents.append(load_document(path, corpus_dir))
         except EmptyDocument as exc:
@@ -175,12 +184,18 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
         raise CorpusError(f"no document in corpus directory {corpus_dir} has any text")
     ids = [d.doc_id for d in documents]
     if clash := next((i for i in ids if ids.count(i) > 1), None):
-        raise CorpusError(f"two documents would both be called {clash!r} (e.g. {clash}.txt and {clash}.md); rename one")
+        files = [d.path.name for d in documents if d.doc_id == clash]
+        raise CorpusError(f"two documents would both be called {clash!r} ({' and '.join(files)}); rename one")
     return documents, skipped
 
 
 def load_document(path: Path, corpus_dir: Path) -> Document:
     data = _read_bytes(path)
+    kind = format_of(path) or "plain"
+    if kind in BINARY_FORMATS:
+        if not data:
+            raise EmptyDocument("empty document")
+        return _structured(path, corpus_dir, data, kind, None)
     try:
         # Not read_text(): universal-newline translation would shift offsets on CRLF files.
         text = data.decode("utf-8")
@@ -190,32 +205,71 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         raise CorpusError(f"{path}: looks binary (contains NUL bytes)")
     if not text.strip():
         raise EmptyDocument("empty document" if not text else "only white space")
+    if kind != "plain":
+        return _structured(path, corpus_dir, data, kind, text)
     meta = _load_meta(path)
-    body_end = _body_end(text, meta)
-    paragraphs = _paragraphs(text, body_end)
-    if not paragraphs:
+    end = plain.body_end(text, meta)
+    spans = plain.paragraphs(text, end)
+    if not spans:
         raise EmptyDocument("no text before its boilerplate")
-    body, footnotes = _split_footnotes(text, paragraphs)
-    blocks, where = _label_body(text, body)
-    anchors = _find_anchors(text, body, where, [number for number, _ in footnotes])
+    body, footnotes = plain.split_footnotes(text, spans)
+    blocks, where = plain.label_body(text, body)
+    anchors = plain.find_anchors(text, body, where, [number for number, _ in footnotes])
     if len(anchors) < len(footnotes):
         # Numbered trailing paragraphs that nothing calls are ordinary paragraphs.
-        blocks, where = _label_body(text, paragraphs)
+        blocks, where = plain.label_body(text, spans)
         anchors, footnotes = [], []
-    for number, spans in footnotes:
-        for i, (start, end) in enumerate(spans, 1):
+    for number, footnote_spans in footnotes:
+        for i, (start, stop) in enumerate(footnote_spans, 1):
             anchor = anchors[number - 1]
-            blocks.append(Block("footnote", start, end, anchor.section, i, footnote=number))
+            blocks.append(Block("footnote", start, stop, anchor.section, i, footnote=number))
     return Document(
         doc_id=doc_id_for(path, corpus_dir),
         path=path,
         text=text,
         meta=meta,
         sha256=hashlib.sha256(data).hexdigest(),
-        body_end=body_end,
+        body_end=end,
         blocks=tuple(blocks),
         anchors=tuple(anchors),
-        repairs=find_repairs(text, body_end),
+        repairs=find_repairs(text, end),
+    )
+
+
+def _structured(path: Path, corpus_dir: Path, data: bytes, kind: str, source: str | None) -> Document:
+    """A document read by its format's reader: blocks from the structure the source states."""
+    try:
+        extracted = extract(kind, data, source)
+    except FormatError as exc:
+        raise EmptyDocument(str(exc)) from None
+    if not extracted.text.strip():
+        raise EmptyDocument("no text layer (a scanned PDF?)" if kind == "pdf" else "no text")
+    meta = _load_meta(path)
+    if not meta_path_for(path).exists() and extracted.title:
+        meta = {**meta, "title": extracted.title}
+    blocks: list[Block] = []
+    section, counts, where = 0, {}, None
+    for span in extracted.spans:
+        if span.kind == "title":
+            blocks.append(Block("title", span.start, span.end, 0, 1))
+            continue
+        if (span.heading, span.page) != where:  # a new heading, or a new page
+            section, counts, where = section + 1, {}, (span.heading, span.page)
+        counter = "paragraph" if span.kind in PROSE_KINDS else span.kind
+        counts[counter] = counts.get(counter, 0) + 1
+        blocks.append(Block(span.kind, span.start, span.end, section, counts[counter], None, span.heading, span.page))
+    text = extracted.text
+    return Document(
+        doc_id=doc_id_for(path, corpus_dir),
+        path=path,
+        text=text,
+        meta=meta,
+        sha256=hashlib.sha256(data).hexdigest(),
+        body_end=len(text),
+        blocks=tuple(blocks),
+        repairs=find_repairs(text, len(text)),
+        format=kind,
+        offsets=extracted.offsets,
     )
 
 
@@ -264,129 +318,3 @@ def _load_meta(path: Path) -> dict[str, object]:
     if not isinstance(meta, dict):
         raise CorpusError(f"{sidecar}: metadata must be a JSON object")
     return meta
-
-
-def _body_end(text: str, meta: dict[str, object]) -> int:
-    """Where the document proper ends: before the first line of trailing web boilerplate."""
-    marker = meta.get("boilerplate_starts_at")
-    if isinstance(marker, str) and marker:
-        found = re.search(rf"^{re.escape(marker)}[ \t]*\r?$", text, re.MULTILINE)
-        end = found.start() if found else len(text)
-    else:
-        # Only trust a generic marker in the back half, so a heading early on never cuts a text.
-        found = next((m for m in _BOILERPLATE_LINES.finditer(text) if m.start() > len(text) // 2), None)
-        end = found.start() if found else len(text)
-    return len(text[:end].rstrip())
-
-
-def _paragraphs(text: str, body_end: int) -> list[tuple[int, int, bool]]:
-    """(start, end, starts_new_section) for every paragraph, trimmed of surrounding blanks."""
-    out: list[tuple[int, int, bool]] = []
-    pos, new_section = 0, True
-    breaks = list(_PARAGRAPH_BREAK.finditer(text, 0, body_end))
-    for brk in [*breaks, None]:
-        seg_end = brk.start() if brk else body_end
-        raw = text[pos:seg_end]
-        if raw.strip():
-            start = pos + (len(raw) - len(raw.lstrip()))
-            end = pos + len(raw.rstrip())
-            out.append((start, end, new_section))
-            new_section = False
-        if brk:
-            new_section = new_section or brk.group().count("\n") >= 3
-            pos = brk.end()
-    return out
-
-
-def _split_footnotes(
-    text: str, paragraphs: list[tuple[int, int, bool]]
-) -> tuple[list[tuple[int, int, bool]], list[tuple[int, list[tuple[int, int]]]]]:
-    """Separate trailing numbered footnotes (1, 2, ... in order) from the body paragraphs."""
-    first = next(
-        (
-            i
-            for i, (start, _, _) in enumerate(paragraphs)
-            if i > 0 and _footnote_number(text, start) == 1
-        ),
-        None,
-    )
-    if first is None:
-        return paragraphs, []
-    footnotes: list[tuple[int, list[tuple[int, int]]]] = []
-    for start, end, _ in paragraphs[first:]:
-        number = _footnote_number(text, start)
-        if number == len(footnotes) + 1:
-            footnotes.append((number, [(start, end)]))
-        else:
-            footnotes[-1][1].append((start, end))  # a footnote's continuation paragraph
-    return paragraphs[:first], footnotes
-
-
-def _footnote_number(text: str, start: int) -> int | None:
-    match = _FOOTNOTE_START.match(text, start)
-    return int(match.group(1)) if match else None
-
-
-def _is_heading(text: str, start: int, end: int) -> bool:
-    chunk = text[start:end]
-    return len(chunk.split()) <= 16 and not chunk.rstrip().endswith((".", "?", "!", "”", '"'))
-
-
-def _label_body(
-    text: str, paragraphs: list[tuple[int, int, bool]]
-) -> tuple[list[Block], list[tuple[int, int, int, int]]]:
-    """Blocks for the body, and (start, end, section, paragraph) for locating anchors."""
-    sections: list[list[tuple[int, int]]] = []
-    for start, end, new_section in paragraphs:
-        if new_section or not sections:
-            sections.append([])
-        sections[-1].append((start, end))
-    has_title = bool(sections) and _is_heading(text, *sections[0][0])
-    front_matter = has_title and len(sections) > 1
-    blocks: list[Block] = []
-    where: list[tuple[int, int, int, int]] = []
-    for s_index, spans in enumerate(sections):
-        section = s_index if front_matter else s_index + 1
-        in_title = s_index == 0 and has_title
-        numbering: dict[str, int] = {}  # paragraphs are counted per kind: title lines, then text
-        for start, end in spans:
-            in_title = in_title and _is_heading(text, start, end)
-            if in_title:
-                kind = "title"
-            elif front_matter and s_index == 0:
-                kind = "introduction"
-            else:
-                kind = "paragraph"
-            numbering[kind] = numbering.get(kind, 0) + 1
-            blocks.append(Block(kind, start, end, section, numbering[kind]))
-            where.append((start, end, section, numbering[kind]))
-    return blocks, where
-
-
-def _find_anchors(
-    text: str,
-    body: list[tuple[int, int, bool]],
-    where: list[tuple[int, int, int, int]],
-    numbers: list[int],
-) -> list[FootnoteAnchor]:
-    """Find each footnote's call in the body, in order: a marker glued to a word or to a year."""
-    anchors: list[FootnoteAnchor] = []
-    cursor = body[0][0] if body else 0
-    for number in numbers:
-        n = re.escape(str(number))
-        pattern = re.compile(
-            rf"(?<=[A-Za-z.,;:)”’\"'!?])(?P<m>{n})(?=\s|$)"  # "1950).1", "Europe,2"
-            rf"|(?<=\b{_YEAR})(?P<y>{n})\b"  # "in 19202": year 1920, footnote 2
-        )
-        hit = None
-        for start, end, section, paragraph in where:
-            if end <= cursor:
-                continue
-            hit = pattern.search(text, max(start, cursor), end)
-            if hit:
-                anchors.append(FootnoteAnchor(number, hit.start(), hit.end(), section, paragraph))
-                cursor = hit.end()
-                break
-        if hit is None:
-            break
-    return anchors

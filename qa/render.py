@@ -31,6 +31,9 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "answer_doc": answer.answer_doc,
         "answer_start": answer.answer_start,
         "answer_end": answer.answer_end,
+        "answer_offsets": answer.answer_offsets,
+        "answer_file_start": answer.answer_file_start,
+        "answer_file_end": answer.answer_file_end,
         "answer_type": answer.answer_type,
         "message": answer.message,
         "citations": [
@@ -41,6 +44,9 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "end": c.end,
                 "quote": c.quote,
                 "location": c.location,
+                "offsets": c.offsets,
+                "file_start": c.file_start,
+                "file_end": c.file_end,
             }
             for c in answer.citations
         ],
@@ -74,6 +80,10 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "end": p.end,
         "text": p.text,
         "location": p.location,
+        "kind": p.kind,
+        "offsets": p.offsets,
+        "file_start": p.file_start,
+        "file_end": p.file_end,
         "rank": hit.rank,
         "score": round(hit.score, 6),
         "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
@@ -98,7 +108,12 @@ def answer_view(answer: Answer, show_passages: bool = False) -> RenderableType:
     if show_passages or answer.abstained:
         parts.append(Text("\nRetrieved passages" if not answer.abstained else "\nNearest passages", style="bold"))
         for hit in answer.passages:
-            parts.append(Text.assemble((f"{hit.rank}. ", "bold"), (hit.passage.location, "cyan"), (f"  score {hit.score:.4f}", "dim")))
+            parts.append(
+                Text.assemble(
+                    (f"{hit.rank}. ", "bold"), (hit.passage.location, "cyan"),
+                    (f"  {hit.passage.doc} [{hit.passage.start}:{hit.passage.end}]  score {hit.score:.4f}", "dim"),
+                )
+            )
             parts.append(Text("    " + " ".join(hit.passage.text.split()), style="dim" if not show_passages else ""))
     return Group(*parts)
 

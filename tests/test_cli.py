@@ -37,7 +37,8 @@ def test_ask_json_schema_and_exact_citation(index_dir: Path, corpus_dir: Path) -
     text = ARTICLE.read_bytes().decode("utf-8")
     assert data["citations"]
     for c in data["citations"]:
-        assert set(c) == {"doc", "passage_id", "start", "end", "quote", "location"}
+        assert set(c) == {"doc", "passage_id", "start", "end", "quote", "location", "offsets", "file_start", "file_end"}
+        assert c["offsets"] == "file" and (c["file_start"], c["file_end"]) == (c["start"], c["end"])
         assert c["doc"] == DOC_ID and text[c["start"] : c["end"]] == c["quote"]
     assert len(data["passages"]) == 5
     for p in data["passages"]:

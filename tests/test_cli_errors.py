@@ -75,8 +75,8 @@ def test_bad_corpora_are_one_line_exit_2(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
-    assert_one_line_error(run("ask", "x?", *where), 2, "no .txt or .md documents")
-    assert_one_line_error(run("index", "build", *where), 2, "no .txt or .md documents")
+    assert_one_line_error(run("ask", "x?", *where), 2, "no documents in corpus directory")
+    assert_one_line_error(run("index", "build", *where), 2, "no documents in corpus directory")
     (corpus / "scan.txt").write_bytes(bytes(range(256)))
     assert_one_line_error(run("ask", "x?", *where), 2, "scan.txt: not UTF-8 text (byte 128)")
     assert not (tmp_path / "index").exists()

@@ -89,11 +89,13 @@ def test_more_documents_and_crlf(tmp_path: Path) -> None:
     docs = {d.doc_id: d for d in load_corpus(tmp_path)}
     assert sorted(docs) == ["notes", "sub/crlf"]
     crlf = docs["sub/crlf"]
-    assert [(b.kind, crlf.text[b.start : b.end]) for b in crlf.blocks] == [
-        ("title", "Heading"),
-        ("introduction", "First para é."),
-        ("paragraph", "Second section."),
+    # Two one-paragraph "sections" are just spaced paragraphs: no introduction, no section numbers.
+    assert [(b.kind, b.section, crlf.text[b.start : b.end]) for b in crlf.blocks] == [
+        ("title", 0, "Heading"),
+        ("paragraph", 0, "First para é."),
+        ("paragraph", 0, "Second section."),
     ]
+    assert docs["notes"].format == "markdown" and docs["notes"].text == "Notes\n\nThe sky is blue."
 
 
 def test_fingerprint_changes_with_content(corpus_copy: Path) -> None:
@@ -106,7 +108,7 @@ def test_fingerprint_changes_with_content(corpus_copy: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (lambda d: None, "no .txt or .md documents"),
+        (lambda d: None, "no documents in corpus directory"),
         (lambda d: (d / "bin.txt").write_bytes(b"\xff\xfe\x00bad"), "not UTF-8"),
         (lambda d: (d / "nul.txt").write_bytes(b"abc\x00def"), "binary"),
     ],

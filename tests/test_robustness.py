@@ -130,7 +130,7 @@ def test_missing_and_empty_corpus_directories(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="corpus directory not found"):
         corpus_fingerprint(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match="no .txt or .md documents"):
+    with pytest.raises(CorpusError, match="no documents in corpus directory"):
         corpus_fingerprint(tmp_path / "empty")
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(CorpusError, match="not a directory"):

@@ -8,6 +8,8 @@ Layout of an index directory (format version ``FORMAT_VERSION``)::
                            (IndexFlatIP) for small corpora, HNSW for large ones (see
                            ``choose_index_factory``; the manifest records which)
     sentence_vectors.npy   one vector per sentence, in passages.jsonl's sentence order
+    documents.jsonl        the extracted text of every document that is not a plain text, and
+                           its map back onto the file (``qa.formats.align.OffsetMap``)
     bm25/                  bm25s's own numpy + JSON files (saved and loaded without pickle)
     .qa-index              the marker that says this directory is a qa index (``qa.index.place``)
 
@@ -41,14 +43,17 @@ import numpy as np
 from qa.bm25 import Bm25Scorer
 from qa.chunking import Passage
 from qa.corpus import Repair, corpus_fingerprint
+from qa.formats.align import OffsetMap
 from qa.embedding import MODEL_NAME, OnnxEncoder
 from qa.errors import IndexError_, UsageError
 from qa.index.artifacts import (
     BM25_DIR,
     DENSE,
+    DOCUMENTS,
     PASSAGES,
     SENTENCE_VECTORS,
     IndexSettings,
+    parse_documents,
     parse_passages,
     read_documents,
     tokenize_for_bm25,
@@ -100,8 +105,9 @@ class Index:
     sentence_vectors: np.ndarray
     sentence_rows: dict[tuple[str, int, int], int]  # (doc, start, end) → row in sentence_vectors
     encoder: OnnxEncoder
-    documents: dict[str, str]  # doc id → the corpus file's full text, for citation checks
+    documents: dict[str, str]  # doc id → the text the reader saw (a plain file's own), for citation checks
     repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
+    offsets: dict[str, OffsetMap] = field(default_factory=dict)  # doc id → what its offsets refer to
 
 
 def status(
@@ -265,7 +271,9 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
     if manifest is None:
         raise IndexError_(f"no index at {index_dir}")
     try:
-        index = _load_artifacts(index_dir, manifest, verified_artifacts(index_dir, manifest))
+        blobs = verified_artifacts(index_dir, manifest)
+        index = _load_artifacts(index_dir, manifest, blobs)
+        extracted = parse_documents(blobs.get(DOCUMENTS, b""))
     except Exception as exc:  # any unreadable, altered or malformed artifact means: do not use it
         raise IndexError_(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {exc}); rebuild it with `qa index build`"
@@ -276,8 +284,8 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
         entry["doc"]: tuple(Repair(start, end, joined) for start, end, joined in entry.get("repairs", []))
         for entry in manifest["documents"]
     }
-    documents = read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"]))
-    return replace(index, documents=documents, repairs=repairs)
+    documents, offsets = read_documents(manifest, corpus_dir or Path(manifest["corpus"]["dir"]), extracted)
+    return replace(index, documents=documents, repairs=repairs, offsets=offsets)
 
 
 def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, bytes]) -> Index:

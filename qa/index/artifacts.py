@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from qa.chunking import ChunkSettings, Passage, Sentence
+from qa.corpus import Document
 from qa.errors import IndexError_
+from qa.formats.align import OffsetMap
 
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 BM25_DIR = "bm25"
+# The text the reader saw of every document that is not a plain text, and its map to the file:
+# a PDF or DOCX corpus loads without extracting anything again.
+DOCUMENTS = "documents.jsonl"
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,14 @@ def verified_artifacts(index_dir: Path, manifest: dict[str, Any]) -> dict[str, b
     return blobs
 
 
-def read_documents(manifest: dict[str, Any], corpus: Path) -> dict[str, str]:
-    """The corpus files' texts, checked against the hashes the index was built from."""
+def read_documents(
+    manifest: dict[str, Any], corpus: Path, extracted: dict[str, dict[str, Any]]
+) -> tuple[dict[str, str], dict[str, OffsetMap]]:
+    """Every document's text as the reader saw it (the file itself for a plain text, else what
+    ``documents.jsonl`` kept) and its offset map, each file checked against the hash the index
+    was built from."""
     documents: dict[str, str] = {}
+    offsets: dict[str, OffsetMap] = {}
     for entry in manifest["documents"]:
         path = corpus / entry["file"]
         try:
@@ -60,8 +70,27 @@ def read_documents(manifest: dict[str, Any], corpus: Path) -> dict[str, str]:
             raise IndexError_(f"cannot read {path} ({exc.strerror or exc}); is --corpus right?") from None
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise IndexError_(f"{path} changed since the index was built; rebuild it")
-        documents[entry["doc"]] = data.decode("utf-8")
-    return documents
+        doc = entry["doc"]
+        if doc in extracted:
+            documents[doc] = extracted[doc]["text"]
+            offsets[doc] = OffsetMap.from_json(extracted[doc]["offsets"])
+        else:
+            documents[doc] = data.decode("utf-8")
+            offsets[doc] = OffsetMap("file", None)
+    return documents, offsets
+
+
+def write_documents(path: Path, documents: list[Document]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for d in documents:
+            if d.format != "plain":
+                row = {"doc": d.doc_id, "format": d.format, "text": d.text, "offsets": d.offsets.as_json()}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def parse_documents(data: bytes) -> dict[str, dict[str, Any]]:
+    rows = (json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip())
+    return {row["doc"]: row for row in rows}
 
 
 def tokenize_for_bm25(texts: list[str], settings: IndexSettings, return_ids: bool = True) -> Any:
@@ -111,6 +140,7 @@ def parse_passages(data: bytes) -> list[Passage]:
         row["sentences"] = tuple(Sentence(s, e) for s, e in row["sentences"])
         row["paragraphs"] = tuple(row["paragraphs"])
         row["anchor"] = tuple(row["anchor"]) if row["anchor"] else None
+        row["heading"] = tuple(row.get("heading", ()))
         passages.append(Passage(**row))
     return passages
 

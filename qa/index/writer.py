@@ -21,27 +21,31 @@ from qa.files import current_umask, os_reason
 from qa.index.artifacts import (
     BM25_DIR,
     DENSE,
+    DOCUMENTS,
     PASSAGES,
     SENTENCE_VECTORS,
     IndexSettings,
     checksums,
     unique_sentences,
     write_bm25,
+    write_documents,
     write_passages,
 )
 from qa.index.dense import build_dense_index, write
 from qa.index.place import MANIFEST, new_build_dir, remove_leftovers, swap_into_place
 
-FORMAT_VERSION = 2  # 2: the manifest records the dense index type
+FORMAT_VERSION = 3  # 2: the manifest records the dense index type; 3: documents.jsonl, formats
 
 
 def pipeline_fingerprint() -> str:
     """A hash of the code that turns the corpus into passages: changing it invalidates indexes."""
-    from qa import chunking, corpus
+    from qa import chunking, corpus, formats
 
     digest = hashlib.sha256()
     for module in (corpus, chunking):
         digest.update(Path(str(module.__file__)).read_bytes())
+    for reader in sorted(Path(str(formats.__file__)).parent.glob("*.py")):  # the format readers
+        digest.update(reader.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -71,6 +75,7 @@ def write_index(
         raise IndexError_(f"cannot write the index at {index_dir}: {os_reason(exc)}") from None
     try:
         write_passages(work / PASSAGES, passages)
+        write_documents(work / DOCUMENTS, documents)
 
         report("preparing model", 0, 1)
         model_dir = ensure_onnx_model(model_cache)
@@ -111,6 +116,8 @@ def write_index(
                     "file": d.path.relative_to(corpus_dir).as_posix(),  # relative: the repo may move
                     "sha256": d.sha256,
                     "chars": len(d.text),
+                    "format": d.format,
+                    "offsets": d.offsets.refers_to,  # what passage offsets refer to
                     "meta": d.meta,
                     "repairs": [[r.start, r.end, r.joined] for r in d.repairs],
                 }
