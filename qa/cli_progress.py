@@ -74,7 +74,8 @@ class ProgressLines:
             elapsed = now - self.stage_started
             rate = (done - self.stage_done0) / elapsed if elapsed > 0 else 0.0
             eta = f", ETA {(total - done) / rate:.0f} s" if rate > 0 and done < total else ""
-            speed = f", {rate:.0f}/s{eta}" if rate > 0 else ""  # a stage just begun has no rate yet
+            shown = f"{rate:.0f}" if rate >= 10 else f"{rate:.1f}"
+            speed = f", {shown}/s{eta}" if rate > 0 else ""  # a stage just begun has no rate yet
             self.write(f"qa: {stage} {done}/{total}{_unit(stage)}{speed}")
 
 

@@ -256,6 +256,6 @@ def test_a_build_at_start_reports_progress_in_plain_lines(tmp_path: Path, corpus
     try:
         assert server.request("POST", "/ask", {"question": "Who replaced Litvinov?"})[1]["answer"] == "Molotov"
         progress = [line for line in server.stderr_lines if re.match(r"qa: (reading corpus|embedding|writing index) ", line)]
-        assert progress and any(re.match(r"qa: embedding \d+/\d+ texts, \d+/s", line) for line in progress), server.stderr_lines
+        assert progress and any(re.match(r"qa: embedding \d+/\d+ texts, [\d.]+/s", line) for line in progress), server.stderr_lines
     finally:
         assert server.stop() == 0
