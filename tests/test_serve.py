@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -65,7 +64,7 @@ def start_server(*args: str, env: dict[str, str] | None = None) -> Server:
         ready.set()
 
     threading.Thread(target=read, daemon=True).start()
-    ready.wait(timeout=180)
+    ready.wait(timeout=600)  # a busy machine may take minutes to build an index at start
     if not port:
         proc.kill()
         raise AssertionError(f"the server did not start: {lines}")
@@ -249,12 +248,16 @@ def test_start_up_errors_are_one_line(tmp_path: Path, corpus_dir: Path, index_di
 
 
 def test_a_build_at_start_reports_progress_in_plain_lines(tmp_path: Path, corpus_dir: Path) -> None:
-    corpus = tmp_path / "corpus"
+    corpus = tmp_path / "corpus"  # a small corpus: the build at start takes seconds
     corpus.mkdir()
-    shutil.copy(corpus_dir / "meissner-1952-kremlins-terms.txt", corpus)
+    (corpus / "bears.md").write_text(
+        "# Bears\n\nMarshal Bulganin kept a tame bear named Misha in the Kremlin garden. It ate honey.\n\n"
+        "The bear slept in the Kremlin garden all winter. Nobody minded.\n", encoding="utf-8"
+    )
     server = start_server("--corpus", str(corpus), "--index", str(tmp_path / "index"))
     try:
-        assert server.request("POST", "/ask", {"question": "Who replaced Litvinov?"})[1]["answer"] == "Molotov"
+        data = server.request("POST", "/ask", {"question": "What was the name of Bulganin's bear?"})[1]
+        assert "Misha" in data["citations"][0]["quote"]
         progress = [line for line in server.stderr_lines if re.match(r"qa: (reading corpus|embedding|writing index) ", line)]
         assert progress and any(re.match(r"qa: embedding \d+/\d+ texts, [\d.]+/s", line) for line in progress), server.stderr_lines
     finally:
