@@ -8,7 +8,7 @@ QUESTION ?= Who replaced Litvinov?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test eval bench bench-squad train-reader clean
+.PHONY: setup run serve test eval bench bench-squad train-reader clean
 
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,15 @@ $(BIN)/qa: pyproject.toml
 
 setup: $(BIN)/qa
 
+# `qa index build` does nothing (and says so) when the index is up to date.
 run: setup
 	$(BIN)/qa index build
 	$(BIN)/qa ask "$(QUESTION)"
+
+# The assistant over HTTP on 127.0.0.1 (README, "qa serve"); PORT=0 picks a free port.
+PORT ?= 8000
+serve: setup
+	$(BIN)/qa serve --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest
@@ -33,7 +39,8 @@ eval: setup
 	$(BIN)/qa eval --reader rules --retriever hybrid \
 		--json eval/results/rules-summary.json --markdown eval/results/rules.md
 
-# The speed benchmark (bench/run.py): cold and warm answers, index build, search at scale.
+# The speed benchmark (bench/run.py): cold and warm answers, index build, qa serve under load
+# (bench/load.py), search at scale.
 bench: setup
 	$(BIN)/python bench/run.py
 

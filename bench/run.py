@@ -27,6 +27,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load  # noqa: E402 — bench/load.py, the qa serve load test
+
 RESULTS = ROOT / "bench" / "results"
 QUESTION = "Who replaced Litvinov?"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -301,6 +304,7 @@ def markdown(results: dict) -> str:
             f"| the same, first build after installing: one-time ONNX export into an empty model cache, then the build | "
             f"{f['wall_s']:.2f} s wall (1 run); peak RSS {f['peak_rss_mb']:.0f} MB | (one-time) | |"
         )
+    lines += load.markdown_rows(results.get("serve", []))
     lines.append("")
     if results.get("scale"):
         lines += [
@@ -337,13 +341,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs; scale at 100k only")
     parser.add_argument("--skip-scale", action="store_true", help="leave out the synthetic 100k / 1M runs")
+    parser.add_argument("--skip-serve", action="store_true", help="leave out the qa serve load runs (bench/load.py)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json and latest.md")
     parser.add_argument("--readme", action="store_true", help="also put the table into README.md's Speed section")
     args = parser.parse_args()
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     sys.path.insert(0, str(ROOT))
 
-    command = "python bench/run.py" + (" --quick" if args.quick else "") + (" --skip-scale" if args.skip_scale else "")
+    command = "python bench/run.py" + (" --quick" if args.quick else "") + (" --skip-scale" if args.skip_scale else "") + (
+        " --skip-serve" if args.skip_serve else "")
     load_start = os.getloadavg()[0]
     started = time.perf_counter()
     ensure_index()
@@ -358,6 +364,9 @@ def main() -> None:
     results["warm"] = warm(200 if args.quick else 500)
     print("bench: index build ...", file=sys.stderr, flush=True)
     results["build"] = build(1 if args.quick else 3, first=not args.quick)
+    if not args.skip_serve:
+        print("bench: qa serve under load ...", file=sys.stderr, flush=True)
+        results["serve"] = load.bench(200 if args.quick else 1000)
     if not args.skip_scale:
         results["scale_queries"] = 300 if args.quick else 1000
         results["scale"] = scale([100_000] if args.quick else [100_000, 1_000_000], results["scale_queries"])

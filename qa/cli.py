@@ -25,6 +25,7 @@ from rich.console import Console
 
 from qa._interrupt import exit_interrupted, exit_on_unraisable_interrupt, raise_interrupt, received
 from qa.cli_index import CorpusOpt, IndexOpt, RebuildOpt, index_app
+from qa.cli_serve import serve
 from qa.errors import CorpusWarning, QAError, UsageError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ABSTAINED = 0, 1, 2, 3
@@ -37,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(index_app, name="index")
+app.command()(serve)
 
 stdout = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # piped text: no hard wraps
 stderr = Console(stderr=True, highlight=False)
@@ -83,6 +85,9 @@ TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="Pass
 NoRebuildOpt = Annotated[
     bool, typer.Option("--no-rebuild", help="Fail instead of rebuilding a missing or stale index.")
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (a rebuild is otherwise reported, also off a terminal).")
+]
 
 
 @app.command()
@@ -97,6 +102,7 @@ def ask(
     no_rebuild: NoRebuildOpt = False,
     reader: ReaderOpt = ReaderChoice.model,
     rebuild: RebuildOpt = False,
+    quiet: QuietOpt = False,
 ) -> int:
     """Answer one question. Exit 0 when answered, 3 when the corpus does not answer it."""
     from qa.assistant import Assistant, clean_question
@@ -106,7 +112,7 @@ def ask(
     if any("\udc80" <= c <= "\udcff" for c in question):  # argv bytes that were not UTF-8
         raise UsageError("the question is not valid UTF-8")
     clean_question(question)  # reject bad input before any loading
-    with _progress() as on_progress:
+    with _progress(quiet=quiet) as on_progress:
         assistant = Assistant.load(
             corpus, index, rebuild=not no_rebuild, force_rebuild=rebuild, on_progress=on_progress, reader=reader.value
         )
@@ -155,6 +161,7 @@ def evaluate(
         str, typer.Option("--format", help="--conversations format: qa (this project's), canard, cast (a folder), doc2dial.")
     ] = "qa",
     rebuild: RebuildOpt = False,
+    quiet: QuietOpt = False,
 ) -> int:
     """Run a labelled eval set and report standard metrics (see README, Benchmarks)."""
     from qa import cli_bench
@@ -184,12 +191,12 @@ def evaluate(
     dialogues = ev.load_conversations(conversations_file) if conversations_file else []
     cli_bench.check_outputs(outputs, inputs=[f for f in (questions_file, conversations_file) if f])  # before the run
     methods = [r.value for r in (retriever or [Retriever.hybrid])]
-    with _progress() as on_progress:
+    with _progress(quiet=quiet) as on_progress:
         assistant = Assistant.load(
             corpus, index, rebuild=not no_rebuild, force_rebuild=rebuild, on_progress=on_progress, reader=reader.value
         )
     summaries, lines = [], []
-    with _progress(always=stderr.is_terminal) as on_progress:
+    with _progress(always=stderr.is_terminal, quiet=quiet) as on_progress:
         for method in methods:
             step = (lambda done, total, m=method: on_progress(f"eval {m}", done, total)) if on_progress else None
             result = ev.run(assistant, items, dialogues, retriever=method, k=top_k, on_step=step)
@@ -259,6 +266,7 @@ def chat(
     no_rebuild: NoRebuildOpt = False,
     reader: ReaderOpt = ReaderChoice.model,
     rebuild: RebuildOpt = False,
+    quiet: QuietOpt = False,
 ) -> int:
     """A conversation: follow-up questions may refer to earlier answers ("he", "that pact",
     "And Beria?"). On a terminal: a prompt with history and /help /sources /reset /history /quit.
@@ -267,6 +275,12 @@ def chat(
     from qa.chat import ChatOptions, run
 
     def load(on_progress: Any) -> Assistant:
+        if on_progress is None and not quiet:  # piped: a rebuild still says so, in plain lines
+            from qa.cli_progress import ProgressLines
+
+            on_progress = ProgressLines()
+        elif quiet:
+            on_progress = None
         return Assistant.load(
             corpus, index, rebuild=not no_rebuild, force_rebuild=rebuild, on_progress=on_progress, reader=reader.value
         )
@@ -274,50 +288,13 @@ def chat(
     return run(load, ChatOptions(as_json=as_json, k=top_k, retriever=retriever.value))
 
 
-# Stages that are events, not work to measure: never drawn as bars ("up to date" is told by
-# `qa index build`'s summary line).
-_EVENTS = ("waiting for another build", "up to date")
-
-
-class _ProgressBars:
-    """The library's progress callback drawn as rich bars; remembers the stages it saw."""
-
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
-        self.tasks: dict[str, Any] = {}  # stage → rich TaskID
-        self.seen: set[str] = set()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        self.seen.add(stage)
-        if stage in _EVENTS:
-            if stage == "waiting for another build" and done == 0:
-                self.bar.console.print("qa: waiting for another build of this index to finish")
-            return
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-
 @contextmanager
-def _progress(always: bool = False) -> Iterator[_ProgressBars | None]:
-    """A progress callback for the library: rich bars on stderr (only on a terminal unless
-    ``always``), so stdout stays clean JSON for scripts."""
-    if not (always or stderr.is_terminal):
-        yield None
-        return
-    from rich.progress import (  # ~10 ms
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+def _progress(always: bool = False, quiet: bool = False) -> Iterator[Any]:
+    """The library's progress on stderr: bars on a terminal, plain lines elsewhere (``qa.cli_progress``)."""
+    from qa.cli_progress import progress
 
-    with Progress(
-        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=not always,
-    ) as bar:
-        yield _ProgressBars(bar)
+    with progress(stderr, always=always, quiet=quiet) as on_progress:
+        yield on_progress
 
 
 def main() -> None:
@@ -367,7 +344,8 @@ def _note(message: str) -> None:
 
 
 # `qa ask`'s options in their plain spellings, for the fast path below.
-_ASK_FLAGS = {"--json": "as_json", "--passages": "passages", "--no-rebuild": "no_rebuild", "--rebuild": "rebuild"}
+_ASK_FLAGS = {"--json": "as_json", "--passages": "passages", "--no-rebuild": "no_rebuild", "--rebuild": "rebuild",
+              "--quiet": "quiet", "-q": "quiet"}
 _ASK_VALUES = {"--top-k": "top_k", "-k": "top_k", "--retriever": "retriever", "--corpus": "corpus", "--index": "index",
                "--reader": "reader"}
 

@@ -46,24 +46,40 @@ def index_build(
     index: IndexOpt = None,
     rebuild: RebuildOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Name every file left out, and why.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary line on stderr.")] = False,
 ) -> int:
-    """Build (or rebuild) the index, with a progress bar. Concurrent builds of one index wait for
-    each other; one that finds the index built meanwhile keeps it. An index built from another
-    corpus is replaced only with --rebuild."""
+    """Build the index, with a progress bar (plain progress lines off a terminal). An index that
+    is already up to date is left as it is, and said so (--rebuild builds it afresh anyway).
+    Concurrent builds of one index wait for each other; one that finds the index built
+    meanwhile keeps it. An index built from another corpus is replaced only with --rebuild."""
     from qa import index as store
     from qa.cli import _progress, stderr
     from qa.config import default_corpus_dir, default_index_dir
 
     corpus_dir = corpus or default_corpus_dir()
     index_dir = index or default_index_dir(corpus_dir)
-    with _progress(always=True) as on_progress:
-        manifest = store.build(corpus_dir, index_dir, on_progress=on_progress, force_rebuild=rebuild)
+    with _progress(always=True, quiet=quiet) as on_progress:
+        seen: set[str] = set()
+
+        def report(stage: str, done: int, total: int) -> None:
+            seen.add(stage)
+            if on_progress is not None:
+                on_progress(stage, done, total)
+
+        manifest = store.build(corpus_dir, index_dir, on_progress=report, force_rebuild=rebuild)
     counts = manifest["counts"]
     summary = f"{counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} sentences"
-    if on_progress is not None and "up to date" in on_progress.seen:
-        stderr.print(f"{index_dir} is up to date (built by another process meanwhile): {summary}", soft_wrap=True)
+    if quiet:
+        return EXIT_OK
+    if "up to date" in seen:
+        line = f"{index_dir} is up to date ({summary}, built {manifest['built_at']}); nothing to do (--rebuild builds it afresh)"
+    elif "built meanwhile" in seen:
+        line = f"{index_dir} is up to date (built by another process meanwhile): {summary}"
     else:
-        stderr.print(f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s", soft_wrap=True)
+        stats = manifest.get("build_stats", {})
+        reuse = f" (embedded {stats['embedded']} texts, reused {stats['reused']} vectors)" if stats.get("reused") else ""
+        line = f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s{reuse}"
+    stderr.print(line, soft_wrap=True, highlight=False)
     if verbose:
         for item in manifest.get("skipped", []):
             stderr.print(f"skipped {item['file']}: {item['reason']}", soft_wrap=True, markup=False)

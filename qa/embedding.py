@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -196,6 +197,7 @@ class OnnxEncoder:
         self.model_file = model_file
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self._unpadded: Any = None
 
     @property
     def dim(self) -> int:
@@ -207,18 +209,42 @@ class OnnxEncoder:
         batch_size: int = 32,
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
+        """Unit vectors for ``texts``. Each text's vector depends on that text alone, to the bit:
+        a batch holds only texts of the same token count, so nothing is ever padded (padding
+        changes the float sums in the last bits). That is what lets an incremental build reuse
+        vectors and still write the very bytes a full build writes; it also wastes no compute
+        on padding."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Longest first keeps padding small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for begin in range(0, len(order), batch_size):
-            idx = order[begin : begin + batch_size]
-            out[idx] = self._encode_batch([texts[i] for i in idx])
-            if on_batch:
-                on_batch(len(idx))
+        chunk = 64 * batch_size  # tokenized a chunk at a time: tokens of 100k texts at once weigh GBs
+        for first in range(0, len(texts), chunk):
+            # One text (a question) is never padded: no need for the second tokenizer.
+            tokenizer = self.tokenizer if len(texts) == 1 else self._bulk_tokenizer()
+            encodings = tokenizer.encode_batch(list(texts[first : first + chunk]))
+            by_length: dict[int, list[int]] = {}
+            for i, encoding in enumerate(encodings):
+                by_length.setdefault(len(encoding.ids), []).append(i)
+            for length in sorted(by_length, reverse=True):
+                group = by_length[length]
+                for begin in range(0, len(group), batch_size):
+                    idx = group[begin : begin + batch_size]
+                    out[[first + i for i in idx]] = self._run([encodings[i] for i in idx])
+                    if on_batch:
+                        on_batch(len(idx))
         return out
 
+    def _bulk_tokenizer(self) -> Any:
+        """The tokenizer without padding (the query path's pads; a copy, so both stay as set)."""
+        if self._unpadded is None:
+            from tokenizers import Tokenizer
+
+            self._unpadded = Tokenizer.from_str(self.tokenizer.to_str())
+            self._unpadded.no_padding()
+        return self._unpadded
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
+        return self._run(self.tokenizer.encode_batch(texts))
+
+    def _run(self, encodings: list[Any]) -> np.ndarray:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask}

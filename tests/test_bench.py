@@ -50,3 +50,18 @@ def test_table_goes_into_the_readme_block(tmp_path: Path) -> None:
     run.update_readme(readme, "| new | table |\n")
     assert readme.read_text(encoding="utf-8") == f"# x\n\n{run.README_START}\n| new | table |\n{run.README_END}\n\nafter\n"
     assert (ROOT / "README.md").read_text(encoding="utf-8").count(run.README_START) == 1
+
+
+def test_load_script_is_bounded_and_reports_percentiles(index_dir: Path) -> None:
+    from conftest import CORPUS
+
+    serve = ["--corpus", str(CORPUS), "--index", str(index_dir), "--no-rebuild"]
+    for endpoint, requests in (("health", 30), ("ask", 6)):
+        cmd = [sys.executable, str(ROOT / "bench" / "load.py"), "--endpoint", endpoint, "--requests", str(requests),
+               "--concurrency", "3", "--", *serve]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout)
+        assert result["requests"] == requests and result["errors"] == 0 and result["concurrency"] == 3, result
+        assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"] <= result["max_ms"]
+        assert result["throughput_per_s"] > 0 and not result["stopped_by_max_seconds"]

@@ -199,6 +199,8 @@ PLAIN_ASKS = [
     ["ask", "--top-k", "50", "--corpus", "some/dir", "--index", "/tmp/ix", "Why?", "--retriever", "dense"],
     ["ask", "-k", "1", "-k", "7", "x"],  # the last one wins, as in typer
     ["ask", "--reader", "model", "Who?"],
+    ["ask", "--quiet", "--json", "Who?"],
+    ["ask", "Who?", "-q"],
 ]
 UNUSUAL_ASKS = [
     ["ask"], ["ask", "--help"], ["ask", "a", "b"], ["ask", "--top-k=3", "q"], ["ask", "-k", "0", "q"],

@@ -116,11 +116,12 @@ def test_an_unwritable_index_location_is_one_line_exit_1(tmp_path: Path, corpus_
     assert_one_line_error(proc, 1, "cannot lock the index")
 
 
-def _popen_build(corpus: Path, index: Path, stderr_path: Path) -> subprocess.Popen[bytes]:
+def _popen_build(corpus: Path, index: Path, stderr_path: Path, *, force: bool = True) -> subprocess.Popen[bytes]:
+    """`qa index build`, by default with --rebuild: a fresh index would otherwise be left alone."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     with stderr_path.open("wb") as err:
         return subprocess.Popen(
-            [*QA, "index", "build", "--corpus", str(corpus), "--index", str(index)],
+            [*QA, "index", "build", "--corpus", str(corpus), "--index", str(index), *(["--rebuild"] if force else [])],
             stdout=subprocess.DEVNULL, stderr=err, env=env,
         )
 
@@ -146,7 +147,7 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(own_index: Path
     assert ask.returncode == 0 and json.loads(ask.stdout)["answer"] == "Molotov", ask.stderr
 
     # The lock died with its holder; the next build runs at once and clears the leftovers.
-    rebuilt = run("index", "build", "--corpus", str(corpus_copy), "--index", str(own_index), timeout=120)
+    rebuilt = run("index", "build", "--rebuild", "--corpus", str(corpus_copy), "--index", str(own_index), timeout=120)
     assert rebuilt.returncode == 0 and "built" in rebuilt.stderr, rebuilt.stderr
     assert not list(own_index.parent.glob(".index.build-*")) and not list(own_index.parent.glob(".index.old-*"))
     assert store.status(corpus_copy, own_index).fresh
@@ -160,7 +161,7 @@ def test_two_concurrent_builds_are_serialised_and_the_second_keeps_the_first(tmp
     errs = [tmp_path / "one.err", tmp_path / "two.err"]
     # Hold the lock ourselves until both builds are queued behind it, so they surely overlap.
     with store.build_lock(index):
-        builds = [_popen_build(corpus, index, err) for err in errs]
+        builds = [_popen_build(corpus, index, err, force=False) for err in errs]
         _wait_for(lambda: all("waiting for another build" in e.read_text() for e in errs), "both builds to queue")
     assert [b.wait(timeout=120) for b in builds] == [0, 0]
     outputs = sorted(e.read_text() for e in errs)

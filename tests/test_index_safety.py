@@ -236,7 +236,7 @@ def test_a_full_disk_is_said_in_the_user_s_words(scratch: Path) -> None:
     (scratch / "fc" / "long.md").write_text(f"# Long\n\n{sentences}\n", encoding="utf-8")
     full = scratch / "full"
     full.mkdir()
-    script = f'mount -t tmpfs -o size=20k tmpfs "{full}" && exec "{sys.executable}" -m qa index build --corpus fc --index "{full}/idx"'
+    script = f'mount -t tmpfs -o size=20k tmpfs "{full}" && exec "{sys.executable}" -m qa index build --quiet --corpus fc --index "{full}/idx"'
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], cwd=scratch, capture_output=True, text=True, timeout=180, env=env)
     if proc.returncode != 1 and "qa:" not in proc.stderr:

@@ -239,27 +239,41 @@ def build(
 
     Refuses (IndexLocationError, before touching the disk) a location that holds anything but a
     qa index, overlaps the corpus, or holds an index built from another corpus (allowed with
-    ``force_rebuild``). Holds the build lock throughout. If another build held it and,
-    meanwhile, produced an index that is fresh and intact, that index is kept (stage
-    "up to date") instead of built again, unless ``force_rebuild``."""
+    ``force_rebuild``). An index that is already fresh and intact is kept as it is (stage
+    "up to date": nothing is locked or written) unless ``force_rebuild``. Otherwise the build
+    lock is held throughout; if another build held it and, meanwhile, produced an index that is
+    fresh and intact, that index is kept (stage "built meanwhile") instead of built again."""
     index_dir = index_dir.resolve()
     check_location(corpus_dir, index_dir)
     if not force_rebuild:
         check_same_corpus(index_dir, corpus_dir, _readable_manifest(index_dir))
     corpus_fingerprint(corpus_dir)  # a missing or unreadable corpus fails before anything is locked
     before = _manifest_bytes(index_dir)
+    if not force_rebuild and (manifest := _fresh_manifest(corpus_dir, index_dir, settings)) is not None:
+        if on_progress:
+            on_progress("up to date", 1, 1)
+        return manifest
     with build_lock(index_dir, on_progress):
-        if not force_rebuild and _manifest_bytes(index_dir) != before and status(corpus_dir, index_dir, settings).fresh:
-            manifest = _readable_manifest(index_dir)
-            try:
-                if manifest is not None:
-                    verified_artifacts(index_dir, manifest)
-                    if on_progress:
-                        on_progress("up to date", 1, 1)
-                    return manifest
-            except (OSError, ValueError):
-                pass  # damaged after all: build it
+        if not force_rebuild and _manifest_bytes(index_dir) != before:
+            if (manifest := _fresh_manifest(corpus_dir, index_dir, settings)) is not None:
+                if on_progress:
+                    on_progress("built meanwhile", 1, 1)
+                return manifest
         return write_index(corpus_dir, index_dir, settings, model_cache, on_progress)
+
+
+def _fresh_manifest(corpus_dir: Path, index_dir: Path, settings: IndexSettings) -> dict[str, Any] | None:
+    """The index's manifest if it is up to date for the corpus and every artifact is intact."""
+    if not status(corpus_dir, index_dir, settings).fresh:
+        return None
+    manifest = _readable_manifest(index_dir)
+    try:
+        if manifest is not None:
+            verified_artifacts(index_dir, manifest)
+            return manifest
+    except (OSError, ValueError):
+        pass  # damaged after all: build it
+    return None
 
 
 def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:

@@ -31,10 +31,11 @@ from qa.index.artifacts import (
     write_documents,
     write_passages,
 )
+from qa.index.cache import TEXT_KEYS, text_keys, vector_cache
 from qa.index.dense import build_dense_index, write
 from qa.index.place import MANIFEST, new_build_dir, remove_leftovers, swap_into_place
 
-FORMAT_VERSION = 3  # 2: the manifest records the dense index type; 3: documents.jsonl, formats
+FORMAT_VERSION = 4  # 2: the manifest records the dense index type; 3: documents.jsonl, formats; 4: text_keys.npy (the vector cache)
 
 
 def pipeline_fingerprint() -> str:
@@ -88,27 +89,25 @@ def write_index(
         by_id = {d.doc_id: d for d in documents}
         passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
         texts = passage_texts + [by_id[doc].search_text(start, end) for doc, start, end in sentences]
-        done = 0
-
-        def batch_done(n: int) -> None:
-            nonlocal done
-            done += n
-            report("embedding", done, len(texts))
-
-        report("embedding", 0, len(texts))
-        vectors = encoder.encode(texts, on_batch=batch_done)
+        model_entry = {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime"}
+        keys = text_keys(texts)
+        vectors, stats = _embed(encoder, texts, keys, vector_cache(index_dir, model_entry), report)
         passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
 
         report("writing index", 0, 1)
         dense, dense_spec = build_dense_index(passage_vectors)
         write(dense, work / DENSE)
         np.save(work / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
+        np.save(work / TEXT_KEYS, keys, allow_pickle=False)
         write_bm25(work / BM25_DIR, passage_texts, settings)
         manifest = {
             "format_version": FORMAT_VERSION,
             "pipeline": pipeline_fingerprint(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.perf_counter() - started, 3),
+            # How many texts were embedded and how many vectors the previous index gave: the only
+            # field besides the two above in which an incremental build differs from a full one.
+            "build_stats": stats,
             "corpus": {"dir": str(corpus_dir.resolve()), "hash": corpus_hash, "files": files},
             "documents": [
                 {
@@ -123,7 +122,7 @@ def write_index(
                 }
                 for d in documents
             ],
-            "model": {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime"},
+            "model": model_entry,
             "settings": settings.as_dict(),
             "dense": {**dense_spec.as_dict(), "vectors": len(passage_vectors)},
             "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentences)},
@@ -139,3 +138,35 @@ def write_index(
         shutil.rmtree(work, ignore_errors=True)
     report("writing index", 1, 1)
     return manifest
+
+
+def _embed(
+    encoder: OnnxEncoder, texts: list[str], keys: np.ndarray, cache: dict[bytes, np.ndarray],
+    report: Callable[[str, int, int], None],
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Every text's vector: from ``cache`` (the previous index's, by text hash) when it is there,
+    else embedded — each distinct text once. The encoder gives a text the same bits whatever
+    else is embedded with it, so reused and fresh vectors are interchangeable."""
+    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    todo: dict[bytes, list[int]] = {}
+    reused = 0
+    for i, key in enumerate(keys):
+        cached = cache.get(key.tobytes())
+        if cached is not None:
+            vectors[i] = cached
+            reused += 1
+        else:
+            todo.setdefault(key.tobytes(), []).append(i)
+    firsts = [rows[0] for rows in todo.values()]
+    done = 0
+
+    def batch_done(n: int) -> None:
+        nonlocal done
+        done += n
+        report("embedding", done, len(firsts))
+
+    report("embedding", 0, len(firsts))
+    fresh = encoder.encode([texts[i] for i in firsts], on_batch=batch_done) if firsts else vectors[:0]
+    for vector, rows in zip(fresh, todo.values()):
+        vectors[rows] = vector
+    return vectors, {"texts": len(texts), "embedded": len(firsts), "reused": reused}
