@@ -47,25 +47,25 @@ def chat(index_args: list[str], tmp_path: Path):
 
 
 def test_interactive_conversation_sources_reset_and_quit(chat, tmp_path: Path) -> None:
-    chat.sendline("Who was brought into the Foreign Commissariat as a counterweight to Vishinsky?")
-    chat.expect_exact("Dekanosov")
+    chat.sendline("Who replaced Litvinov?")
+    chat.expect_exact("Molotov")
     chat.expect_exact("Sources")
     chat.expect_exact(PROMPT)
 
-    chat.sendline("Which post did he hold before that?")
-    chat.expect_exact("Which post did Dekanosov hold before he was brought")  # the standalone question, dimmed
+    chat.sendline("When was that?")
+    chat.expect_exact("When was it that Molotov replaced Litvinov?")  # the standalone question, dimmed
     chat.expect_exact(PROMPT)
 
     chat.send("/sou\t")  # Tab completes the command
     chat.sendline("")
     chat.expect_exact("Passages behind turn 2")
-    chat.expect_exact("to direct the Foreign Section of the NKVD")
+    chat.expect_exact("replacement by Molotov")
     chat.expect_exact(PROMPT)
 
     chat.sendline("/history")
-    chat.expect_exact("Who was brought into the Foreign Commissariat")
-    chat.expect_exact("Which post did he hold before that?")
-    chat.expect_exact("Which post did Dekanosov hold")
+    chat.expect_exact("Who replaced Litvinov?")
+    chat.expect_exact("When was that?")
+    chat.expect_exact("When was it that Molotov replaced Litvinov?")
     chat.expect_exact(PROMPT)
 
     chat.send("a half-typed question")
@@ -93,7 +93,7 @@ def test_interactive_conversation_sources_reset_and_quit(chat, tmp_path: Path) -
     transcript = (tmp_path / "transcript.txt").read_text(encoding="utf-8")
     assert "Traceback" not in transcript and "a half-typed question" not in (tmp_path / "history").read_text(encoding="utf-8")
     history = (tmp_path / "history").read_text(encoding="utf-8")
-    assert "Which post did he hold before that?" in history  # line history persists between sessions
+    assert "When was that?" in history  # line history persists between sessions
 
 
 def test_interactive_ctrl_d_exits_0_and_the_reset_follow_up_is_not_rewritten(chat) -> None:
@@ -140,7 +140,7 @@ def test_piped_conversation_with_json(index_args: list[str]) -> None:
     ask_fields = set(json.loads(ask.stdout))
     assert {"schema_version", "question", "answer", "citations", "passages"} <= ask_fields
     for row in rows:  # exactly the `qa ask --json` schema, plus two fields
-        assert set(row) == ask_fields | {"turn", "standalone_question"}
+        assert set(row) == ask_fields | {"turn", "standalone_question", "resolution", "reference"}
     assert rows[0]["answer"] == "Dekanosov" and rows[0]["standalone_question"] == rows[0]["question"]
     assert rows[1]["question"] == "Which post did he hold before that?"
     assert rows[1]["standalone_question"].startswith("Which post did Dekanosov hold before")
