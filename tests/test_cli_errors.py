@@ -78,7 +78,7 @@ def test_bad_corpora_are_one_line_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(run("ask", "x?", *where), 2, "no documents in corpus directory")
     assert_one_line_error(run("index", "build", *where), 2, "no documents in corpus directory")
     (corpus / "scan.txt").write_bytes(bytes(range(256)))
-    assert_one_line_error(run("ask", "x?", *where), 2, "scan.txt: not UTF-8 text (byte 128)")
+    assert_one_line_error(run("ask", "-q", "x?", *where), 2, "scan.txt: not UTF-8 text (byte 128)")
     assert not (tmp_path / "index").exists()
 
 

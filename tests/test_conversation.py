@@ -238,23 +238,24 @@ def test_the_rules_work_without_a_name_table(history: list[Exchange], question: 
 # --- real conversations over the session index ---------------------------------------------------
 
 
-def test_the_issue_conversation(assistant) -> None:
+def test_a_real_conversation_that_moves_from_one_person_to_another(assistant) -> None:
     conversation = assistant.conversation()
-    first = conversation.ask("Who was brought into the Foreign Commissariat as a counterweight to Vishinsky?")
-    assert first.number == 1 and first.answer.answer == "Dekanosov"
+    first = conversation.ask("Who replaced Litvinov?")
+    assert first.number == 1 and first.answer.answer == "Molotov"
     assert first.standalone_question == first.question  # self-contained: not rewritten
 
-    second = conversation.ask("Which post did he hold before that?")
-    assert second.number == 2 and second.question == "Which post did he hold before that?"
-    assert second.standalone_question.startswith("Which post did Dekanosov hold before")
-    assert second.answer.question == second.question
-    assert any("to direct the Foreign Section of the NKVD" in h.passage.text for h in second.answer.passages)
+    second = conversation.ask("When was that?")
+    assert second.number == 2 and second.question == "When was that?"
+    assert second.standalone_question == "When was it that Molotov replaced Litvinov?"
+    assert second.answer.question == second.question and "1939" in (second.answer.answer or "")
 
-    third = conversation.ask("And who was his countryman?")
-    assert third.standalone_question == "Who was Dekanosov's countryman?"
-    assert "Stalin" in (third.answer.answer or "")
-    assert any("Dekanosov was a countryman of Stalin and Beria" in c.quote for c in third.answer.citations)
-    assert [t.number for t in conversation.turns] == [1, 2, 3]
+    third = conversation.ask("Who was Dekanosov?")
+    assert third.resolution == "self-contained"
+    fourth = conversation.ask("Whose countryman was he?")  # "he" follows the conversation to Dekanosov
+    assert fourth.standalone_question == "Whose countryman was Dekanosov?"
+    assert "Stalin" in (fourth.answer.answer or "")
+    assert any("Dekanosov was a countryman of Stalin and Beria" in c.quote for c in fourth.answer.citations)
+    assert [t.number for t in conversation.turns] == [1, 2, 3, 4]
 
 
 def test_reset_forgets_the_conversation(assistant) -> None:

