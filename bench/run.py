@@ -269,16 +269,16 @@ def _warm_row(label: str, t: dict) -> str:
 
 def markdown(results: dict) -> str:
     m, c, w, b = results["machine"], results["cold"], results["warm"], results["build"]
-    load = results["load_average"]
+    load_average = results["load_average"]
     ok = _ok
     lines = [
         f"Measured {results['date']} with `{results['command']}` at commit {m['commit']}",
         f"on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}",
         "(" + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ").",
-        f"Load average (1 min) {load['start']:.1f} at the start and {load['end']:.1f} at the end"
+        f"Load average (1 min) {load_average['start']:.1f} at the start and {load_average['end']:.1f} at the end"
         # The end figure includes the benchmark's own 2-thread index builds; only a busy start
         # means something else was competing for the 2 cores.
-        + (" — other jobs were running, so these numbers are pessimistic." if load["start"] > 1.0 else "."),
+        + (" — other jobs were running, so these numbers are pessimistic." if load_average["start"] > 1.0 else "."),
         "",
         "| what | result | target | |",
         "| --- | --- | --- | --- |",
