@@ -62,7 +62,9 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
         return _sentence_case(re.sub(r"\b(?:it|they|he|she|him|them)\b", phrase, rest, count=1))
     if _is_bare_wh(body) or _is_short_wh(body, lexicon):
         return _bare_wh_question(body, last)
-    rewritten = _replace_references(body, recent, lexicon, _topic(history, lexicon, counts := Counter()), counts)
+    mentions: Counter[str] = Counter()
+    topic = _topic(history, lexicon, mentions)  # whom the whole conversation is about, computed once
+    rewritten = _replace_references(body, recent, lexicon, topic, mentions)
     if rewritten is not None:
         return _sentence_case(rewritten)
     if _is_generic(body, lexicon):
@@ -72,11 +74,9 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
             return _sentence_case(sequel.sub(f"after {event}", body, count=1))
         if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)):
             return _sentence_case(f"{body.rstrip('?!. ')} was it that {event}?")  # "For what reasons?"
-        topic = _topic(history, lexicon)
         if topic is not None and not _mentions(body, topic):
             return _sentence_case(_with_topic(body, topic))
         return question
-    topic = _topic(history, lexicon)
     if topic is not None and _lacks_a_subject(body, lexicon) and not _mentions(body, topic):
         return _sentence_case(_with_topic(body, topic))
     return question
