@@ -166,8 +166,8 @@ def turn_view(turn: Turn) -> RenderableType:
     if turn.standalone_question != turn.question:
         parts.append(Text(f"↳ {turn.standalone_question}", style="dim italic"))
     elif turn.resolution == "unresolved":
-        earlier = "nothing earlier in this conversation" if turn.number == 1 else "the conversation so far"
-        parts.append(Text(f"↳ searched as typed: {earlier} does not say what “{turn.reference}” refers to",
+        earlier = "nothing earlier in this conversation says" if turn.number == 1 else "the conversation so far does not say"
+        parts.append(Text(f"↳ searched as typed: {earlier} what “{turn.reference}” refers to",
                           style="yellow italic"))
     parts.append(answer_view(turn.answer))
     return Group(*parts, Text(""))

@@ -153,6 +153,13 @@ def test_piped_conversation_with_json(index_args: list[str]) -> None:
     assert (rows[4]["resolution"], rows[4]["reference"]) == ("unresolved", "When")
 
 
+def test_a_follow_up_nothing_explains_says_it_was_searched_as_typed(index_args: list[str]) -> None:
+    proc = run_piped(index_args, "Did they have any clues?\n".encode("utf-8"))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "↳ searched as typed: nothing earlier in this conversation says what “they” refers to" in " ".join(
+        proc.stdout.decode("utf-8").split())
+
+
 def test_piped_text_mode_and_commands(index_args: list[str]) -> None:
     proc = run_piped(index_args, b"Who replaced Litvinov?\nWhen?\n/sources\n/history\n/quit\nNever asked?\n")
     assert proc.returncode == 0, proc.stderr.decode()
