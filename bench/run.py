@@ -1,6 +1,6 @@
 """Speed benchmark: cold one-shot answers, warm answers, index build, dense search at scale.
 
-    .venv/bin/python bench/run.py            # everything (~10 min on 2 cores; the 1M run dominates)
+    .venv/bin/python bench/run.py            # everything (~15 min on 2 cores; the 1M run and the 5 MB corpus dominate)
     .venv/bin/python bench/run.py --quick    # fewer runs, scale at 100k only (~2 min)
     .venv/bin/python bench/run.py --readme   # ... and put the table into README.md
 
@@ -304,6 +304,10 @@ def markdown(results: dict) -> str:
             f"| the same, first build after installing: one-time ONNX export into an empty model cache, then the build | "
             f"{f['wall_s']:.2f} s wall (1 run); peak RSS {f['peak_rss_mb']:.0f} MB | (one-time) | |"
         )
+    if results.get("large"):
+        import large
+
+        lines += large.markdown_rows(results["large"])
     lines += load.markdown_rows(results.get("serve", []))
     lines.append("")
     if results.get("scale"):
@@ -342,6 +346,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs; scale at 100k only")
     parser.add_argument("--skip-scale", action="store_true", help="leave out the synthetic 100k / 1M runs")
     parser.add_argument("--skip-serve", action="store_true", help="leave out the qa serve load runs (bench/load.py)")
+    parser.add_argument("--skip-large", action="store_true", help="leave out the 5 MB corpus runs (bench/large.py)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json and latest.md")
     parser.add_argument("--readme", action="store_true", help="also put the table into README.md's Speed section")
     args = parser.parse_args()
@@ -349,7 +354,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
 
     command = "python bench/run.py" + (" --quick" if args.quick else "") + (" --skip-scale" if args.skip_scale else "") + (
-        " --skip-serve" if args.skip_serve else "")
+        " --skip-serve" if args.skip_serve else "") + (" --skip-large" if args.skip_large else "")
     load_start = os.getloadavg()[0]
     started = time.perf_counter()
     ensure_index()
@@ -364,6 +369,10 @@ def main() -> None:
     results["warm"] = warm(200 if args.quick else 500)
     print("bench: index build ...", file=sys.stderr, flush=True)
     results["build"] = build(1 if args.quick else 3, first=not args.quick)
+    if not args.skip_large:
+        import large  # bench/large.py: it imports this module's helpers
+
+        results["large"] = large.bench(asks=3 if args.quick else 5)
     if not args.skip_serve:
         print("bench: qa serve under load ...", file=sys.stderr, flush=True)
         results["serve"] = load.bench(200 if args.quick else 1000)

@@ -42,9 +42,15 @@ CENTRE_NUDGE = 0.25
 def real_vectors(index_dir: Path) -> np.ndarray:
     import faiss
 
+    from qa import index as index_store
+    from qa.index.artifacts import unique_sentences
+
     dense = faiss.read_index(str(index_dir / "dense.faiss"))
     passages = dense.reconstruct_n(0, dense.ntotal)
-    sentences = np.load(index_dir / "sentence_vectors.npy")
+    # The index keeps passage vectors only; the sentences add variety to the mixture's seeds.
+    loaded = index_store.load(index_dir)
+    texts = [loaded.documents[d][s:e] for d, s, e in unique_sentences(loaded.passages)]
+    sentences = loaded.encoder.encode(texts)
     return np.vstack([passages, sentences]).astype(np.float32)
 
 

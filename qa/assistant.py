@@ -11,6 +11,7 @@ import re
 import time
 import unicodedata
 from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from qa.corpus import apply_repairs
 from qa.errors import UsageError
 from qa.extract import Calibration, read_answer
 from qa.index import Index, IndexSettings, Progress
+from qa.index.artifacts import unique_sentences
 from qa.names import NameMatcher, load_table
 from qa.retrieval import RETRIEVERS, Hit, retrieve
 
@@ -53,7 +55,7 @@ class Assistant:
         if reader not in READERS:
             raise UsageError(f"unknown reader {reader!r}; choose one of {', '.join(READERS)}")
         self.index = index
-        self.names = names or NameMatcher(_search_texts(index), [])
+        self.names = names or NameMatcher(_search_texts(index), [], index.vocabulary)
         self.reader_name = reader
         # The trained model reads by default; the rule reader is kept for comparison (README,
         # Benchmarks) and its tables are built only when it is asked for (they cost start-up).
@@ -67,7 +69,8 @@ class Assistant:
             self.calibration = Calibration.load(self.model.directory / "calibration.json")
         else:
             self.reader = Reader.build(
-                index.sentence_vectors, index.sentence_rows, index.documents, index.repairs, self.names.entities
+                unique_sentences(index.passages), index.encoder.encode, index.documents, index.repairs,
+                self.names.entities,
             )
 
     @classmethod
@@ -91,7 +94,7 @@ class Assistant:
         index = index_store.open_index(
             corpus, location, IndexSettings(), rebuild=rebuild, force_rebuild=force_rebuild, on_progress=on_progress
         )
-        return cls(index, NameMatcher(_search_texts(index), load_table(corpus)), reader=reader)
+        return cls(index, NameMatcher(_search_texts(index), load_table(corpus), index.vocabulary), reader=reader)
 
     def conversation(self) -> Conversation:
         """A new conversation over this assistant: follow-up questions in context."""
@@ -221,11 +224,10 @@ def clean_question(question: str) -> str:
     return text
 
 
-def _search_texts(index: Index) -> list[str]:
-    """The documents as search sees them (split words joined), for the name vocabulary."""
-    return [
-        apply_repairs(text, 0, len(text), index.repairs.get(doc, ())) for doc, text in index.documents.items()
-    ]
+def _search_texts(index: Index) -> Iterator[str]:
+    """The documents as search sees them (split words joined), made only if the name finder
+    asks (it has the index's vocabulary, and needs the texts only to check a names table)."""
+    return (apply_repairs(text, 0, len(text), index.repairs.get(doc, ())) for doc, text in index.documents.items())
 
 
 def _ms_since(mark: float) -> float:

@@ -69,7 +69,7 @@ def _interactive(load: Loader, options: ChatOptions) -> int:
     console = Console(highlight=False)
     assistant = _load_with_spinner(load, console)
     conversation = assistant.conversation()
-    docs = ", ".join(sorted({p.doc for p in assistant.index.passages}))
+    docs = ", ".join(sorted(assistant.index.documents))
     console.print(Text.assemble(("qa chat", "bold"), (f" · {docs}\n", "dim"), ("Ask a question; follow-ups may say “he”, “that pact”, “And Beria?”. /help for commands, Ctrl-D to quit.", "dim")))
     session: PromptSession[str] = PromptSession(
         history=_history_file(),

@@ -77,8 +77,11 @@ def index_build(
         line = f"{index_dir} is up to date (built by another process meanwhile): {summary}"
     else:
         stats = manifest.get("build_stats", {})
-        reuse = f" (embedded {stats['embedded']} texts, reused {stats['reused']} vectors)" if stats.get("reused") else ""
-        line = f"built {index_dir}: {summary} in {manifest['build_seconds']:.1f} s{reuse}"
+        seconds = manifest["build_seconds"]
+        parts = [f"{counts['passages'] / seconds:.0f} passages/s"] if seconds > 0 else []
+        if stats.get("reused"):
+            parts.append(f"embedded {stats['embedded']} passages, reused {stats['reused']} vectors")
+        line = f"built {index_dir}: {summary} in {seconds:.1f} s" + (f" ({'; '.join(parts)})" if parts else "")
     stderr.print(line, soft_wrap=True, highlight=False)
     if verbose:
         for item in manifest.get("skipped", []):

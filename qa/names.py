@@ -140,15 +140,21 @@ class _SpellingPattern:
         return self._compiled.finditer(text)
 
 
-class NameMatcher:
-    """Finds the names of a question in the corpus's own spelling. Build once per index."""
+@dataclass(frozen=True)
+class Vocabulary:
+    """The corpus's words as the name finder needs them: every lower-case word, and how often
+    each capitalised word occurs other than as a bare sentence opener. Computed once, when the
+    index is built (``vocabulary.json``), because scanning a large corpus costs seconds that a
+    fresh ``qa ask`` should not pay."""
 
-    def __init__(self, texts: Iterable[str], table: list[NameEntry]) -> None:
+    ordinary: frozenset[str]
+    capitalised: dict[str, int]
+
+    @classmethod
+    def of_texts(cls, texts: Iterable[str]) -> Vocabulary:
         lower_words: set[str] = set()
         capitalised: dict[str, int] = {}
-        corpus_text_parts = []
         for text in texts:
-            corpus_text_parts.append(text)
             for found in _WORD.finditer(text):
                 # A capitalised word that only ever starts a sentence ("Aside") is no name.
                 initial = _SENTENCE_START.search(text, max(0, found.start() - 4), found.start()) is not None
@@ -158,15 +164,37 @@ class NameMatcher:
                         capitalised[part] = capitalised.get(part, 0) + (0 if initial and part == found.group() else 1)
                     elif part.islower():
                         lower_words.add(part)
-        self._ordinary = frozenset(lower_words)
+        return cls(frozenset(lower_words), capitalised)
+
+    def to_json(self) -> dict[str, object]:
+        return {"ordinary": sorted(self.ordinary), "capitalised": dict(sorted(self.capitalised.items()))}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Vocabulary:
+        ordinary, capitalised = data["ordinary"], data["capitalised"]
+        if not isinstance(ordinary, list) or not isinstance(capitalised, dict):
+            raise ValueError("malformed vocabulary")
+        return cls(frozenset(ordinary), {str(w): int(n) for w, n in capitalised.items()})
+
+
+class NameMatcher:
+    """Finds the names of a question in the corpus's own spelling. Build once per index.
+
+    ``texts`` (the corpus as search sees it) is read only when it is needed: to make the
+    vocabulary when none is given, and to check which table spellings the corpus uses."""
+
+    def __init__(self, texts: Iterable[str], table: list[NameEntry], vocabulary: Vocabulary | None = None) -> None:
+        texts = texts if vocabulary is not None else list(texts)
+        vocabulary = vocabulary or Vocabulary.of_texts(texts)
+        self._ordinary = vocabulary.ordinary
+        capitalised = vocabulary.capitalised
         # A name: capitalised, long enough, never written in lower case ("Soviet" is, "Molotov" not).
         self.names = frozenset(
-            w for w, n in capitalised.items() if n and w.lower() not in lower_words and len(w) >= _MIN_NAME_LENGTH
+            w for w, n in capitalised.items() if n and w.lower() not in self._ordinary and len(w) >= _MIN_NAME_LENGTH
         )
-        self._by_key: dict[str, list[str]] = {}
-        for name in sorted(self.names, key=lambda n: -capitalised[n]):
-            self._by_key.setdefault(transliteration_key(name), []).append(name)
-        corpus_text = "\n".join(corpus_text_parts).lower()
+        self._by_frequency = sorted(self.names, key=lambda n: (-capitalised[n], n))
+        self._keys: dict[str, list[str]] | None = None
+        corpus_text = "\n".join(texts).lower() if table else ""
         # Table spellings the corpus actually uses, longest first so "Mao Tse-tung" beats "Mao".
         self._table: list[tuple[_SpellingPattern, tuple[str, ...], NameEntry]] = []
         for entry in table:
@@ -286,6 +314,17 @@ class NameMatcher:
             and word.lower() not in self._ordinary
             and word.lower() not in _common_english()
         )
+
+    @property
+    def _by_key(self) -> dict[str, list[str]]:
+        """The corpus's names by transliteration key, most frequent first; made on the first
+        question that needs it (thousands of keys in a large corpus)."""
+        if self._keys is None:
+            keys: dict[str, list[str]] = {}
+            for name in self._by_frequency:
+                keys.setdefault(transliteration_key(name), []).append(name)
+            self._keys = keys
+        return self._keys
 
     def _lookup(self, word: str) -> tuple[str | None, str]:
         key = transliteration_key(word)

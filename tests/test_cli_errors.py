@@ -99,14 +99,14 @@ def test_an_unreadable_document_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_a_tampered_index_is_refused_with_no_rebuild(own_index: Path, corpus_copy: Path) -> None:
-    vectors = own_index / "sentence_vectors.npy"
+    vectors = own_index / "text_keys.npy"
     data = bytearray(vectors.read_bytes())
     data[-1] ^= 0xFF
     vectors.write_bytes(bytes(data))
     proc = run("ask", "Who replaced Litvinov?", "--corpus", str(corpus_copy), "--index", str(own_index), "--no-rebuild")
-    assert_one_line_error(proc, 1, "sentence_vectors.npy does not match its checksum")
+    assert_one_line_error(proc, 1, "text_keys.npy does not match its checksum")
     info = json.loads(run("index", "info", "--json", "--corpus", str(corpus_copy), "--index", str(own_index)).stdout)
-    assert info["fresh"] is False and "sentence_vectors.npy does not match its checksum" in info["status"]
+    assert info["fresh"] is False and "text_keys.npy does not match its checksum" in info["status"]
 
 
 def test_an_unwritable_index_location_is_one_line_exit_1(tmp_path: Path, corpus_dir: Path) -> None:

@@ -25,17 +25,52 @@ def test_manifest_records_corpus_model_settings_and_checksums(index_dir: Path, c
     assert manifest["settings"]["chunking"] == {"sentences_per_passage": 3, "overlap_sentences": 1, "max_chars": 1000, "whole_item_chars": 400}
     assert manifest["documents"][0]["doc"] == DOC_ID
     assert manifest["documents"][0]["meta"]["author"] == "Boris Meissner"
-    for name in ("passages.jsonl", "dense.faiss", "sentence_vectors.npy", "bm25/params.index.json"):
+    for name in ("passages.jsonl", "dense.faiss", "text_keys.npy", "bm25/params.index.json"):
         assert name in manifest["artifacts"]
+    assert "sentence_vectors.npy" not in manifest["artifacts"]  # only passages are embedded
     assert not any(p.suffix in (".pkl", ".pickle") for p in index_dir.rglob("*"))
 
 
 def test_loaded_index_is_consistent(assistant: Assistant) -> None:
     ix = assistant.index
     assert ix.dense.ntotal == len(ix.passages) == ix.manifest["counts"]["passages"]
-    assert len(ix.sentence_vectors) == ix.manifest["counts"]["sentences"]
     for p in ix.passages:
         assert ix.documents[p.doc][p.start : p.end] == p.text
+
+
+def test_passages_are_parsed_as_read_and_equal_the_chunker_s(assistant: Assistant) -> None:
+    from qa.chunking import chunk_corpus
+    from qa.corpus import read_corpus
+
+    rows = assistant.index.passages
+    chunked = chunk_corpus(read_corpus(CORPUS)[0], assistant.index.settings.chunking)
+    assert len(rows) == len(chunked) and rows[0] == chunked[0] and rows[-1] == chunked[-1]
+    assert rows[2:5] == chunked[2:5] and list(rows) == chunked
+    with pytest.raises(IndexError):
+        rows[len(rows)]
+
+
+def test_a_passage_holding_a_line_separator_comes_back_whole(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # U+2028 is no line break to JSON, which leaves it unescaped; str.splitlines breaks on it.
+    (corpus / "note.txt").write_text("Odd text.\n\nThe keeper wrote\u2028two lines. He left at dawn.\n", encoding="utf-8")
+    store.build(corpus, tmp_path / "index")
+    passages = store.load(tmp_path / "index").passages
+    assert any("\u2028two lines" in p.text for p in passages)
+    assert all(p.text == (corpus / "note.txt").read_text(encoding="utf-8")[p.start : p.end] for p in passages)
+
+
+def test_the_stored_vocabulary_is_the_one_the_corpus_gives(assistant: Assistant) -> None:
+    from qa.corpus import apply_repairs
+    from qa.names import NameMatcher, Vocabulary
+
+    ix = assistant.index
+    texts = [apply_repairs(text, 0, len(text), ix.repairs.get(doc, ())) for doc, text in ix.documents.items()]
+    assert ix.vocabulary == Vocabulary.of_texts(texts)  # made from the corpus as search sees it
+    stored, scanned = NameMatcher(texts, [], ix.vocabulary), NameMatcher(texts, [])
+    assert stored.names == scanned.names and "Molotov" in stored.names
+    assert stored.match("Who is Vyshinsky?") == scanned.match("Who is Vyshinsky?")
 
 
 def test_fresh_index_is_up_to_date(index_dir: Path, corpus_dir: Path) -> None:
@@ -77,7 +112,7 @@ def test_an_index_is_tied_to_the_corpus_it_was_built_from(tmp_path: Path, corpus
     assert store.status(corpus_copy, other).fresh
 
 
-@pytest.mark.parametrize("artifact", ["dense.faiss", "sentence_vectors.npy", "passages.jsonl", "bm25/vocab.index.json"])
+@pytest.mark.parametrize("artifact", ["dense.faiss", "text_keys.npy", "passages.jsonl", "bm25/vocab.index.json"])
 def test_a_damaged_artifact_is_refused_not_loaded(own_index: Path, artifact: str) -> None:
     path = own_index / artifact
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])

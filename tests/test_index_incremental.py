@@ -1,5 +1,5 @@
-"""Incremental builds: the previous index's vectors reused by text hash, and the very same bytes
-as a full build; `qa index build` on an up-to-date index does nothing and says so."""
+"""Incremental builds: the previous index's passages reused by document and its vectors by text
+hash, and the very same bytes as a full build; `qa index build` on an up-to-date index does nothing and says so."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_an_incremental_build_is_byte_for_byte_a_full_build(corpus: Path, tmp_pa
     stages: list[tuple[str, int, int]] = []
     second = store.build(corpus, incremental, on_progress=lambda *event: stages.append(event))
     stats = second["build_stats"]
-    # Only the changed document's passages and sentences were embedded; the rest came from the cache.
+    # Only the changed document's passages were chunked and embedded; the rest came from the caches.
+    assert stats["chunked_documents"] == (0 if change == "remove" else 1), stats
     assert stats["reused"] + stats["embedded"] <= stats["texts"], stats
     assert stats["embedded"] <= (0 if change == "remove" else 6) and stats["reused"] >= stats["texts"] - 6, stats
     if change == "add":
@@ -81,7 +82,7 @@ def test_an_incremental_build_is_byte_for_byte_a_full_build(corpus: Path, tmp_pa
 def test_nothing_is_reused_from_a_damaged_index(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     store.build(corpus, index)
-    vectors = index / "sentence_vectors.npy"
+    vectors = index / "text_keys.npy"
     data = bytearray(vectors.read_bytes())
     data[-1] ^= 0xFF
     vectors.write_bytes(bytes(data))
@@ -127,3 +128,20 @@ def test_a_rebuild_inside_qa_ask_is_not_silent_off_a_terminal(corpus: Path, tmp_
     (corpus / "cats.md").write_text(CATS, encoding="utf-8")
     quiet = _qa("ask", "--json", "--quiet", "What was the name of Bulganin's bear?", *where)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+
+
+def test_a_changed_metadata_sidecar_rechunks_its_document(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "The keeper lit the lamp.\n\nShips passed at night.\n\nSubscribe to our newsletter\n\nAds here.\n"
+    (corpus / "lamp.txt").write_text(text, encoding="utf-8")
+    index = tmp_path / "index"
+    store.build(corpus, index)
+    # The file is unchanged, but its sidecar now says where the body ends: its passages change.
+    (corpus / "lamp.meta.json").write_text(json.dumps({"boilerplate_starts_at": "Subscribe to our newsletter"}))
+    second = store.build(corpus, index)
+    assert second["build_stats"]["chunked_documents"] == 1
+    assert not any("Ads here" in p.text for p in store.load(index).passages)
+    full = tmp_path / "full"
+    store.build(corpus, full)
+    assert _tree(index) == _tree(full)

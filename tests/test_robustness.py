@@ -168,7 +168,7 @@ def test_an_unreadable_document_is_a_corpus_error(tmp_path: Path) -> None:
 # --- index integrity -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("artifact", ["dense.faiss", "sentence_vectors.npy", "passages.jsonl", "bm25/data.csc.index.npy"])
+@pytest.mark.parametrize("artifact", ["dense.faiss", "text_keys.npy", "passages.jsonl", "bm25/data.csc.index.npy"])
 def test_a_tampered_artifact_of_the_same_size_is_caught_by_its_checksum(own_index: Path, artifact: str) -> None:
     path = own_index / artifact
     data = bytearray(path.read_bytes())

@@ -7,7 +7,8 @@ Layout of an index directory (format version ``FORMAT_VERSION``)::
     dense.faiss            passage vectors, inner product over unit vectors (= cosine); exact
                            (IndexFlatIP) for small corpora, HNSW for large ones (see
                            ``choose_index_factory``; the manifest records which)
-    sentence_vectors.npy   one vector per sentence, in passages.jsonl's sentence order
+    text_keys.npy          a hash of each passage's embedded text (the incremental build's cache)
+    vocabulary.json        the corpus's words for the name finder (``qa.names.Vocabulary``)
     documents.jsonl        the extracted text of every document that is not a plain text, and
                            its map back onto the file (``qa.formats.align.OffsetMap``)
     bm25/                  bm25s's own numpy + JSON files (saved and loaded without pickle)
@@ -33,7 +34,7 @@ Integrity and concurrency, the contract scripts rely on:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,12 @@ from qa.index.artifacts import (
     DENSE,
     DOCUMENTS,
     PASSAGES,
-    SENTENCE_VECTORS,
+    VOCABULARY,
     IndexSettings,
     parse_documents,
     parse_passages,
     read_documents,
     tokenize_for_bm25,
-    unique_sentences,
     verified_artifacts,
 )
 from qa.index.dense import (
@@ -81,6 +81,7 @@ from qa.index.place import (
     restore_interrupted_swap,
 )
 from qa.index.writer import FORMAT_VERSION, pipeline_fingerprint, write_index
+from qa.names import Vocabulary
 
 # (stage, done, total): the library reports progress; the CLI decides how to show it.
 Progress = Callable[[str, int, int], None]
@@ -99,13 +100,12 @@ class Index:
     directory: Path
     manifest: dict[str, Any]
     settings: IndexSettings
-    passages: list[Passage]
+    passages: Sequence[Passage]  # parsed as they are read (qa.index.artifacts.PassageRows)
     dense: Any  # faiss.Index
     bm25: Bm25Scorer
-    sentence_vectors: np.ndarray
-    sentence_rows: dict[tuple[str, int, int], int]  # (doc, start, end) → row in sentence_vectors
     encoder: OnnxEncoder
     documents: dict[str, str]  # doc id → the text the reader saw (a plain file's own), for citation checks
+    vocabulary: Vocabulary | None = None  # the name finder's word tables (qa.names)
     repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
     offsets: dict[str, OffsetMap] = field(default_factory=dict)  # doc id → what its offsets refer to
 
@@ -303,21 +303,17 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
 
 
 def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, bytes]) -> Index:
-    import io
-
     import faiss
 
     # Parse the very bytes that were verified.
     passages = parse_passages(blobs[PASSAGES])
     dense = faiss.deserialize_index(np.frombuffer(blobs[DENSE], dtype=np.uint8))
     set_params(dense, manifest.get("dense", {}).get("search_params", {}))
-    sentence_vectors = np.load(io.BytesIO(blobs[SENTENCE_VECTORS]), allow_pickle=False)
-    rows = {key: i for i, key in enumerate(unique_sentences(passages))}
     settings = IndexSettings.from_dict(manifest["settings"])
     # Read with qa.bm25, not bm25s: importing bm25s (and so scipy) would double a cold start.
     bm25_files = {name[len(BM25_DIR) + 1 :]: data for name, data in blobs.items() if name.startswith(BM25_DIR + "/")}
     bm25 = Bm25Scorer.from_files(bm25_files, settings.bm25_stopwords, settings.bm25_stemmer)
-    if dense.ntotal != len(passages) or len(rows) != len(sentence_vectors) or bm25.num_docs != len(passages):
+    if dense.ntotal != len(passages) or bm25.num_docs != len(passages):
         raise ValueError("artifact sizes disagree")
     return Index(
         directory=index_dir,
@@ -326,10 +322,9 @@ def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, 
         passages=passages,
         dense=dense,
         bm25=bm25,
-        sentence_vectors=sentence_vectors,
-        sentence_rows=rows,
         encoder=OnnxEncoder(Path(manifest["model"]["path"])),
         documents={},
+        vocabulary=Vocabulary.from_json(json.loads(blobs[VOCABULARY])),
     )
 
 

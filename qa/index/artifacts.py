@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from qa.chunking import ChunkSettings, Passage, Sentence
 from qa.corpus import Document
@@ -15,8 +16,8 @@ from qa.errors import IndexError_
 from qa.formats.align import OffsetMap
 
 PASSAGES = "passages.jsonl"
+VOCABULARY = "vocabulary.json"  # qa.names.Vocabulary
 DENSE = "dense.faiss"
-SENTENCE_VECTORS = "sentence_vectors.npy"
 BM25_DIR = "bm25"
 # The text the reader saw of every document that is not a plain text, and its map to the file:
 # a PDF or DOCX corpus loads without extracting anything again.
@@ -116,7 +117,7 @@ def stemmer(language: str) -> Any:
     return _STEMMERS[language]
 
 
-def unique_sentences(passages: list[Passage]) -> list[tuple[str, int, int]]:
+def unique_sentences(passages: Sequence[Passage]) -> list[tuple[str, int, int]]:
     """Every sentence once, in passage order (overlapping windows share sentences)."""
     seen: dict[tuple[str, int, int], None] = {}
     for p in passages:
@@ -133,16 +134,54 @@ def write_passages(path: Path, passages: list[Passage]) -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def parse_passages(data: bytes) -> list[Passage]:
-    passages = []
-    for line in data.decode("utf-8").splitlines():
-        row = json.loads(line)
-        row["sentences"] = tuple(Sentence(s, e) for s, e in row["sentences"])
-        row["paragraphs"] = tuple(row["paragraphs"])
-        row["anchor"] = tuple(row["anchor"]) if row["anchor"] else None
-        row["heading"] = tuple(row.get("heading", ()))
-        passages.append(Passage(**row))
-    return passages
+class PassageRows(Sequence[Passage]):
+    """The passages of ``passages.jsonl``, each parsed when first asked for: a question reads
+    a handful of passages, and parsing all of a large corpus's (tens of thousands) would be most
+    of a fresh ``qa ask``. Lines are split on ``\n`` only, the one line break JSON never leaves
+    unescaped (``str.splitlines`` would also split a text at U+2028)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._lines = data.split(b"\n")
+        if self._lines and not self._lines[-1]:
+            self._lines.pop()
+        self._parsed: dict[int, Passage] = {}
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Passage]: ...
+
+    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self._lines)
+        if not 0 <= i < len(self._lines):
+            raise IndexError("passage row out of range")
+        passage = self._parsed.get(i)
+        if passage is None:
+            passage = self._parsed[i] = _parse_passage(self._lines[i])
+        return passage
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self[i] for i in range(len(self._lines)))
+
+
+def _parse_passage(line: bytes) -> Passage:
+    row = json.loads(line)
+    row["sentences"] = tuple(Sentence(s, e) for s, e in row["sentences"])
+    row["paragraphs"] = tuple(row["paragraphs"])
+    row["anchor"] = tuple(row["anchor"]) if row["anchor"] else None
+    row["heading"] = tuple(row.get("heading", ()))
+    return Passage(**row)
+
+
+def parse_passages(data: bytes) -> PassageRows:
+    """The passages of ``data`` (bytes the manifest's checksum has vouched for)."""
+    return PassageRows(data)
 
 
 def write_bm25(path: Path, texts: list[str], settings: IndexSettings) -> None:

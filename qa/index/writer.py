@@ -13,17 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from qa.chunking import chunk_corpus
+from qa.chunking import Passage, chunk_document
 from qa.corpus import corpus_fingerprint, read_corpus
 from qa.embedding import OnnxEncoder, ensure_onnx_model
 from qa.errors import IndexError_
 from qa.files import current_umask, os_reason
+from qa.names import Vocabulary
 from qa.index.artifacts import (
     BM25_DIR,
     DENSE,
     DOCUMENTS,
     PASSAGES,
-    SENTENCE_VECTORS,
+    VOCABULARY,
     IndexSettings,
     checksums,
     unique_sentences,
@@ -31,19 +32,21 @@ from qa.index.artifacts import (
     write_documents,
     write_passages,
 )
-from qa.index.cache import TEXT_KEYS, text_keys, vector_cache
+from qa.index.cache import TEXT_KEYS, document_key, passage_cache, text_keys, vector_cache
 from qa.index.dense import build_dense_index, write
 from qa.index.place import MANIFEST, new_build_dir, remove_leftovers, swap_into_place
 
-FORMAT_VERSION = 4  # 2: the manifest records the dense index type; 3: documents.jsonl, formats; 4: text_keys.npy (the vector cache)
+FORMAT_VERSION = 5  # 2: the manifest records the dense index type; 3: documents.jsonl, formats;
+# 4: text_keys.npy (the vector cache); 5: no sentence vectors (retrieval embeds passages only),
+# vocabulary.json (the name finder's word tables, made here rather than on every load)
 
 
 def pipeline_fingerprint() -> str:
     """A hash of the code that turns the corpus into passages: changing it invalidates indexes."""
-    from qa import chunking, corpus, formats
+    from qa import chunking, corpus, formats, names
 
     digest = hashlib.sha256()
-    for module in (corpus, chunking):
+    for module in (corpus, chunking, names):  # names: the vocabulary stored in the index
         digest.update(Path(str(module.__file__)).read_bytes())
     for reader in sorted(Path(str(formats.__file__)).parent.glob("*.py")):  # the format readers
         digest.update(reader.read_bytes())
@@ -65,10 +68,17 @@ def write_index(
 
     report("reading corpus", 0, 1)
     documents, skipped = read_corpus(corpus_dir)
-    passages = chunk_corpus(documents, settings.chunking)
+    index_dir = index_dir.resolve()
+    chunked = passage_cache(index_dir, pipeline_fingerprint(), settings.as_dict())
+    passages: list[Passage] = []
+    rechunked = 0
+    for document in documents:
+        reused = chunked.get(document_key(document.doc_id, document.sha256, document.meta))
+        if not reused:
+            reused, rechunked = chunk_document(document, settings.chunking), rechunked + 1
+        passages += reused
     report("reading corpus", 1, 1)
 
-    index_dir = index_dir.resolve()
     remove_leftovers(index_dir)
     try:
         work = new_build_dir(index_dir, current_umask())
@@ -88,18 +98,19 @@ def write_index(
         # still quote the original, by offsets.
         by_id = {d.doc_id: d for d in documents}
         passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
-        texts = passage_texts + [by_id[doc].search_text(start, end) for doc, start, end in sentences]
+        # Only passages are embedded: retrieval searches passages, and the trained reader reads
+        # them. The rule reader embeds the few sentences it ranks when it asks (qa.rules).
         model_entry = {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime"}
-        keys = text_keys(texts)
-        vectors, stats = _embed(encoder, texts, keys, vector_cache(index_dir, model_entry), report)
-        passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
+        keys = text_keys(passage_texts)
+        passage_vectors, stats = _embed(encoder, passage_texts, keys, vector_cache(index_dir, model_entry), report)
 
         report("writing index", 0, 1)
         dense, dense_spec = build_dense_index(passage_vectors)
         write(dense, work / DENSE)
-        np.save(work / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
         np.save(work / TEXT_KEYS, keys, allow_pickle=False)
         write_bm25(work / BM25_DIR, passage_texts, settings)
+        vocabulary = Vocabulary.of_texts(d.search_text(0, len(d.text)) for d in documents)
+        (work / VOCABULARY).write_text(json.dumps(vocabulary.to_json(), ensure_ascii=False), encoding="utf-8")
         manifest = {
             "format_version": FORMAT_VERSION,
             "pipeline": pipeline_fingerprint(),
@@ -107,7 +118,7 @@ def write_index(
             "build_seconds": round(time.perf_counter() - started, 3),
             # How many texts were embedded and how many vectors the previous index gave: the only
             # field besides the two above in which an incremental build differs from a full one.
-            "build_stats": stats,
+            "build_stats": {**stats, "chunked_documents": rechunked},
             "corpus": {"dir": str(corpus_dir.resolve()), "hash": corpus_hash, "files": files},
             "documents": [
                 {

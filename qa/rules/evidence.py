@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-import numpy
+import numpy as np
 from qa.corpus import Repair, apply_repairs
 from qa.names import Entity
 from qa.answer import (
@@ -45,11 +45,13 @@ from qa.rules.text import (
 
 @dataclass(frozen=True)
 class Reader:
-    """What answering needs from the index, prepared once: sentence vectors, the corpus texts
-    and repairs, IDF weights over sentences and the gazetteer's entity finder."""
+    """What answering needs from the index, prepared once: the corpus texts and repairs, IDF
+    weights over sentences, the gazetteer's entity finder, and the sentence encoder.
 
-    sentence_vectors: np.ndarray
-    sentence_rows: dict[tuple[str, int, int], int]
+    The index stores no sentence vectors (retrieval needs passages only); the few sentences a
+    question ranks are embedded when it asks (``sentence_vectors``) and kept for the next one."""
+
+    embed: Callable[[list[str]], np.ndarray]
     documents: dict[str, str]
     repairs: dict[str, tuple[Repair, ...]]
     idf: dict[str, float]
@@ -57,17 +59,28 @@ class Reader:
     entities: Callable[[str, int, int], list[Entity]]
     neighbours: dict[tuple[str, int, int], tuple[tuple[int, int], ...]]
     folded: str = ""  # the corpus in lower case with single spaces, to look phrases up
+    _vectors: dict[tuple[str, int, int], np.ndarray] = field(default_factory=dict)
+
+    def sentence_vectors(self, keys: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], np.ndarray]:
+        """The vectors of these sentences (doc, start, end), embedding in one batch the ones not
+        seen yet. The encoder gives a text the same vector whatever it is batched with, so a
+        sentence's vector does not depend on which question asked first."""
+        missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
+        if missing:
+            texts = [apply_repairs(self.documents[d], s, e, self.repairs.get(d, ())) for d, s, e in missing]
+            self._vectors.update(zip(missing, self.embed(texts)))
+        return {k: self._vectors[k] for k in keys}
 
     @classmethod
     def build(
         cls,
-        sentence_vectors: np.ndarray,
-        sentence_rows: dict[tuple[str, int, int], int],
+        sentence_keys: list[tuple[str, int, int]],
+        embed: Callable[[list[str]], np.ndarray],
         documents: dict[str, str],
         repairs: dict[str, tuple[Repair, ...]],
         entities: Callable[[str, int, int], list[Entity]],
     ) -> Reader:
-        keys = sorted(sentence_rows)
+        keys = sorted(sentence_keys)
         frequency: dict[str, int] = {}
         for doc, start, end in keys:
             for stem in content_stems(apply_repairs(documents[doc], start, end, repairs.get(doc, ()))):
@@ -88,7 +101,7 @@ class Reader:
             " ".join(apply_repairs(text, 0, len(text), repairs.get(doc, ())).lower().split()) for doc, text in documents.items()
         )
         return cls(
-            sentence_vectors, sentence_rows, documents, repairs, idf, math.log(1 + (n + 0.5) / 0.5), entities, neighbours,
+            embed, documents, repairs, idf, math.log(1 + (n + 0.5) / 0.5), entities, neighbours,
             folded,
         )
 

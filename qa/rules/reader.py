@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-import numpy
+import numpy as np
 from qa.corpus import apply_repairs
 from qa.retrieval import Hit
 from qa.answer import (
@@ -114,12 +114,13 @@ def bridge(described: str, query_vector: np.ndarray, hits: list[Hit], reader: Re
 
 def rank_sentences(asked: Question, query_vector: np.ndarray, hits: list[Hit], reader: Reader) -> list[ScoredSentence]:
     scored: dict[tuple[str, int, int], ScoredSentence] = {}
+    vectors = reader.sentence_vectors([(h.passage.doc, s.start, s.end) for h in hits for s in h.passage.sentences])
     for hit in hits:
         for sentence in hit.passage.sentences:
             key = (hit.passage.doc, sentence.start, sentence.end)
             if key in scored:
                 continue
-            dense = float(reader.sentence_vectors[reader.sentence_rows[key]] @ query_vector)
+            dense = float(vectors[key] @ query_vector)
             coverage = _coverage(asked, key, reader)
             score = _DENSE_WEIGHT * dense + _LEXICAL_WEIGHT * coverage + _RANK_WEIGHT / hit.rank
             if asked.kind == "other" and _defines(asked, reader.documents[hit.passage.doc][sentence.start : sentence.end]):
