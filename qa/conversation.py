@@ -85,17 +85,23 @@ _LEXICONS: WeakKeyDictionary[Assistant, Lexicon] = WeakKeyDictionary()
 
 
 def lexicon_of(assistant: Assistant) -> Lexicon:
-    """The corpus's names, computed once per assistant from the indexed passages."""
+    """The corpus's names, once per assistant: the index's tables (made at build time from the
+    passages), typed by the corpus's names table if it has one."""
     if assistant not in _LEXICONS:
-        texts = [p.text for p in assistant.index.passages]
         kinds: dict[str, str] = {}
-        for text in texts:  # the corpus's typed name table (names.json), as the reader sees it
-            for entity in assistant.names.entities(text):
-                kind = GAZETTEER_KINDS.get(entity.type)
-                if kind:
-                    kinds.setdefault(text[entity.start : entity.end].lower(), kind)
-                    kinds.setdefault(entity.canonical.lower(), kind)
-        _LEXICONS[assistant] = Lexicon.from_texts(texts, kinds)
+        if assistant.names.has_table:  # only table entries are typed: no table, nothing to scan
+            for passage in assistant.index.passages:
+                text = passage.text
+                for entity in assistant.names.entities(text):
+                    kind = GAZETTEER_KINDS.get(entity.type)
+                    if kind:
+                        kinds.setdefault(text[entity.start : entity.end].lower(), kind)
+                        kinds.setdefault(entity.canonical.lower(), kind)
+        stored = assistant.index.lexicon
+        _LEXICONS[assistant] = (
+            Lexicon.from_json(stored, kinds) if stored is not None
+            else Lexicon.from_texts((p.text for p in assistant.index.passages), kinds)
+        )
     return _LEXICONS[assistant]
 
 

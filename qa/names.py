@@ -221,6 +221,11 @@ class NameMatcher:
             else None
         )
 
+    @property
+    def has_table(self) -> bool:
+        """Whether the corpus has a names table (``names.json``), the only source of typed names."""
+        return bool(self._entry_of)
+
     def match(self, question: str) -> list[NameMatch]:
         matches: list[NameMatch] = []
         taken: list[tuple[int, int]] = []

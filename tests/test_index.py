@@ -73,6 +73,17 @@ def test_the_stored_vocabulary_is_the_one_the_corpus_gives(assistant: Assistant)
     assert stored.match("Who is Vyshinsky?") == scanned.match("Who is Vyshinsky?")
 
 
+def test_the_stored_lexicon_is_the_one_the_passages_give(assistant: Assistant) -> None:
+    from qa.conversation import lexicon_of
+    from qa.followup.words import Lexicon
+
+    computed = Lexicon.from_texts(p.text for p in assistant.index.passages)
+    assert assistant.index.lexicon == computed.to_json()
+    lexicon = lexicon_of(assistant)  # the stored tables, typed by the article's names table
+    assert (lexicon.names, lexicon.things, lexicon.places) == (computed.names, computed.things, computed.places)
+    assert lexicon.kinds.get("molotov") == "person"
+
+
 def test_fresh_index_is_up_to_date(index_dir: Path, corpus_dir: Path) -> None:
     assert store.status(corpus_dir, index_dir) == store.Status(True, "up to date")
 

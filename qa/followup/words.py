@@ -107,6 +107,17 @@ class Lexicon:
         )
         return cls(names=names, things=things, places=places, kinds=dict(kinds or {}))
 
+    def to_json(self) -> dict[str, list[str]]:
+        """The untyped tables (``kinds`` comes from the corpus's names table, read at query time)."""
+        return {"names": sorted(self.names), "things": sorted(self.things), "places": sorted(self.places)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Iterable[str]], kinds: Mapping[str, str] | None = None) -> Lexicon:
+        return cls(
+            names=frozenset(data["names"]), things=frozenset(data["things"]), places=frozenset(data["places"]),
+            kinds=dict(kinds or {}),
+        )
+
 
 GAZETTEER_KINDS = {"person": PERSON, "place": PLACE, "organisation": THING, "work": THING, "event": THING}
 

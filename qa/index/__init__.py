@@ -9,6 +9,7 @@ Layout of an index directory (format version ``FORMAT_VERSION``)::
                            ``choose_index_factory``; the manifest records which)
     text_keys.npy          a hash of each passage's embedded text (the incremental build's cache)
     vocabulary.json        the corpus's words for the name finder (``qa.names.Vocabulary``)
+    lexicon.json           and for the follow-up resolver (``qa.followup.Lexicon``)
     documents.jsonl        the extracted text of every document that is not a plain text, and
                            its map back onto the file (``qa.formats.align.OffsetMap``)
     bm25/                  bm25s's own numpy + JSON files (saved and loaded without pickle)
@@ -51,6 +52,7 @@ from qa.index.artifacts import (
     BM25_DIR,
     DENSE,
     DOCUMENTS,
+    LEXICON,
     PASSAGES,
     VOCABULARY,
     IndexSettings,
@@ -106,6 +108,7 @@ class Index:
     encoder: OnnxEncoder
     documents: dict[str, str]  # doc id → the text the reader saw (a plain file's own), for citation checks
     vocabulary: Vocabulary | None = None  # the name finder's word tables (qa.names)
+    lexicon: dict[str, list[str]] | None = None  # the follow-up resolver's (qa.followup.Lexicon.to_json)
     repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
     offsets: dict[str, OffsetMap] = field(default_factory=dict)  # doc id → what its offsets refer to
 
@@ -325,6 +328,7 @@ def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, 
         encoder=OnnxEncoder(Path(manifest["model"]["path"])),
         documents={},
         vocabulary=Vocabulary.from_json(json.loads(blobs[VOCABULARY])),
+        lexicon=json.loads(blobs[LEXICON]),  # parsed by qa.conversation, off the one-shot path
     )
 
 

@@ -17,6 +17,7 @@ from qa.formats.align import OffsetMap
 
 PASSAGES = "passages.jsonl"
 VOCABULARY = "vocabulary.json"  # qa.names.Vocabulary
+LEXICON = "lexicon.json"  # qa.followup.Lexicon, without the names table's types
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 # The text the reader saw of every document that is not a plain text, and its map to the file:

@@ -18,11 +18,13 @@ from qa.corpus import corpus_fingerprint, read_corpus
 from qa.embedding import OnnxEncoder, ensure_onnx_model
 from qa.errors import IndexError_
 from qa.files import current_umask, os_reason
+from qa.followup.words import Lexicon
 from qa.names import Vocabulary
 from qa.index.artifacts import (
     BM25_DIR,
     DENSE,
     DOCUMENTS,
+    LEXICON,
     PASSAGES,
     VOCABULARY,
     IndexSettings,
@@ -38,15 +40,17 @@ from qa.index.place import MANIFEST, new_build_dir, remove_leftovers, swap_into_
 
 FORMAT_VERSION = 5  # 2: the manifest records the dense index type; 3: documents.jsonl, formats;
 # 4: text_keys.npy (the vector cache); 5: no sentence vectors (retrieval embeds passages only),
-# vocabulary.json (the name finder's word tables, made here rather than on every load)
+# vocabulary.json and lexicon.json (the name finder's and the follow-up resolver's word tables,
+# made here rather than on every load)
 
 
 def pipeline_fingerprint() -> str:
     """A hash of the code that turns the corpus into passages: changing it invalidates indexes."""
     from qa import chunking, corpus, formats, names
+    from qa.followup import words
 
     digest = hashlib.sha256()
-    for module in (corpus, chunking, names):  # names: the vocabulary stored in the index
+    for module in (corpus, chunking, names, words):  # names, words: the tables stored in the index
         digest.update(Path(str(module.__file__)).read_bytes())
     for reader in sorted(Path(str(formats.__file__)).parent.glob("*.py")):  # the format readers
         digest.update(reader.read_bytes())
@@ -111,6 +115,9 @@ def write_index(
         write_bm25(work / BM25_DIR, passage_texts, settings)
         vocabulary = Vocabulary.of_texts(d.search_text(0, len(d.text)) for d in documents)
         (work / VOCABULARY).write_text(json.dumps(vocabulary.to_json(), ensure_ascii=False), encoding="utf-8")
+        # The follow-up resolver's tables, from the passages as retrieval returns them.
+        lexicon = Lexicon.from_texts(p.text for p in passages)
+        (work / LEXICON).write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")
         manifest = {
             "format_version": FORMAT_VERSION,
             "pipeline": pipeline_fingerprint(),
