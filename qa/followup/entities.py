@@ -66,7 +66,9 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
             kind = GROUP
         else:
             possessive = bool(_POSSESSIVE_SUFFIX.search(tokens[j].text))  # "at Stalin's side": no place
-            kind = _kind_of(words, "" if possessive and previous in _LOCATIVE else previous, lexicon)
+            # "What happened to Vanilla Ice": something happens to a person as much as to a place.
+            happened = previous == "to" and i > 1 and tokens[i - 2].lower.startswith("happen")
+            kind = _kind_of(words, "" if (possessive or happened) and previous in _LOCATIVE else previous, lexicon)
         found.append(Entity(" ".join(words), kind, determiner, tokens[i].start, end))
         i = j + 1
     for phrase in _noun_phrases(text):
@@ -136,8 +138,8 @@ def _kind_of(words: list[str], previous: str, lexicon: Lexicon) -> str:
     for key in (" ".join(words).lower(), words[-1].lower(), first):
         if key in lexicon.kinds:
             return lexicon.kinds[key]
-    if "-" in first and len(words) == 1:  # "Beria-Malenkov": a compound, not one person
-        return GROUP
+    if "-" in first and len(words) == 1 and all(part in lexicon.names for part in first.split("-")):
+        return GROUP  # "Beria-Malenkov", both named on their own: a compound, not one person ("Eazy-E")
     if first in lexicon.things or previous == "the":
         return THING
     if first in lexicon.places or previous in _LOCATIVE:
