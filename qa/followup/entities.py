@@ -140,8 +140,8 @@ def _kind_of(words: list[str], previous: str, lexicon: Lexicon) -> str:
             return lexicon.kinds[key]
     if "-" in first and len(words) == 1 and all(part in lexicon.names for part in first.split("-")):
         return GROUP  # "Beria-Malenkov", both named on their own: a compound, not one person ("Eazy-E")
-    if first in lexicon.things or previous == "the":
-        return THING
+    if first in lexicon.things or previous in {"the", "this", "that", "these", "those"}:
+        return THING  # "the Politburo", "this Act"
     if first in lexicon.places or previous in _LOCATIVE:
         return PLACE
     return PERSON

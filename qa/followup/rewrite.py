@@ -226,7 +226,9 @@ def _replace_references(
                         and referent.key != main.key and main.key not in own
                         and (answered is None or answered.key != referent.key)
                         and mentions[main.key] >= 2 and mentions[main.key] > mentions[referent.key]
-                        and main.key in {e.key for e in _question_entities(last, lexicon)}):  # still the topic
+                        # still the topic: the last question named them, or named no one else
+                        and (main.key in (asked := {e.key for e in _question_entities(last, lexicon)})
+                             or referent.key not in asked)):
                     referent = main
             if referent is None and word == "it" and "it" not in named:
                 # No thing in sight: "it" is what the last turn asked about ("the group that came
