@@ -42,7 +42,7 @@ def assistant(formats_corpus):
     ("question", "answer", "location", "file"),
     [
         ("How often should the starter be fed?", "twice a day", "Hydration › Feeding, ¶1", "sourdough.md"),
-        ("What temperature of water does green tea want?", "80 degrees Celsius", "Temperature, ¶1", "kettles.html"),
+        ("What temperature of water does green tea want?", "80 degrees", "Temperature, ¶1", "kettles.html"),
         ("How long do worker bees live in summer?", "six weeks", "Hives, ¶", "bees.rst"),
         ("What was the revenue in 2025?", "41 million euros", "page 2, ¶1", "harbour.pdf"),
         ("When did the Chain Bridge in Budapest open?", "1849", "Rivers › Bridges", "notes.docx"),
