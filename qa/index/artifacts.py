@@ -142,13 +142,19 @@ class PassageRows(Sequence[Passage]):
     unescaped (``str.splitlines`` would also split a text at U+2028)."""
 
     def __init__(self, data: bytes) -> None:
-        self._lines = data.split(b"\n")
-        if self._lines and not self._lines[-1]:
-            self._lines.pop()
+        import numpy as np
+
+        # Where each line starts and ends, not the lines themselves: the bytes are kept once.
+        self._data = data
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+        if len(data) and data[-1:] != b"\n":
+            ends = np.append(ends, len(data))
+        self._ends = ends
+        self._starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
         self._parsed: dict[int, Passage] = {}
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._ends)
 
     @overload
     def __getitem__(self, i: int) -> Passage: ...
@@ -159,16 +165,16 @@ class PassageRows(Sequence[Passage]):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
-            i += len(self._lines)
-        if not 0 <= i < len(self._lines):
+            i += len(self)
+        if not 0 <= i < len(self):
             raise IndexError("passage row out of range")
         passage = self._parsed.get(i)
         if passage is None:
-            passage = self._parsed[i] = _parse_passage(self._lines[i])
+            passage = self._parsed[i] = _parse_passage(self._data[self._starts[i] : self._ends[i]])
         return passage
 
     def __iter__(self) -> Iterator[Passage]:
-        return (self[i] for i in range(len(self._lines)))
+        return (self[i] for i in range(len(self)))
 
 
 def _parse_passage(line: bytes) -> Passage:
