@@ -33,6 +33,13 @@ _FAST_DIR = Path("onnx-optimized")
 _FAST_FILE = "model.onnx"
 _FAST_WEIGHTS = "model.onnx.data"
 _DONE_MARKER = "qa-export.json"
+# The same model with int8 weights (onnxruntime dynamic quantisation, per output channel), then
+# graph-optimised like the float one. It embeds ~1.8x faster and is 4x smaller; on held-out
+# SQuAD training articles it retrieves as the float model does (968 paragraphs, 932 questions:
+# recall@5 0.920 against 0.921, recall@1 0.702 against 0.703). Indexes and questions use it.
+_INT8_DIR = Path("onnx-int8")
+WEIGHTS = ("int8", "float32")
+DEFAULT_WEIGHTS = "int8"
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,8 @@ def ensure_onnx_model(cache_dir: Path | None = None) -> Path:
     source = packaged_model_dir()
     target = (cache_dir or default_model_cache()) / f"all-MiniLM-L6-v2-onnx-{_source_digest(source)[:12]}"
     if (target / _DONE_MARKER).exists() and (target / _ONNX_FILE).exists():
-        _ensure_optimized(target)  # exports made before the optimised copy existed
+        _ensure_optimized(target)  # exports made before the optimised or int8 copies existed
+        _ensure_quantized(target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
@@ -86,7 +94,53 @@ def ensure_onnx_model(cache_dir: Path | None = None) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _ensure_optimized(target)
+    _ensure_quantized(target)
     return target
+
+
+def _ensure_quantized(model_dir: Path) -> None:
+    """Save the int8 copy of the export next to it (once; atomic rename): dynamic quantisation
+    of the plain export's weights, per channel, then ORT_ENABLE_EXTENDED graph optimisations."""
+    final = model_dir / _INT8_DIR
+    if (final / _FAST_FILE).exists():
+        return
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    work = Path(tempfile.mkdtemp(prefix=".quantize-", dir=model_dir))
+    try:
+        root = logging.getLogger()
+        level = root.level
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            root.setLevel(logging.ERROR)  # its "please run pre-processing" advice is not for users
+            try:
+                quantize_dynamic(str(model_dir / _ONNX_FILE), str(work / "quantized.onnx"),
+                                 weight_type=QuantType.QInt8, per_channel=True)
+            finally:
+                root.setLevel(level)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(work / _FAST_FILE)
+        ort.InferenceSession(str(work / "quantized.onnx"), options, providers=["CPUExecutionProvider"])
+        (work / "quantized.onnx").unlink()
+        for path in work.iterdir():
+            path.chmod(0o644)
+        work.chmod(0o755)
+        try:
+            os.replace(work, final)
+        except OSError:  # another process finished first: keep theirs
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def model_file_for(model_dir: Path, weights: str) -> Path:
+    """The ONNX file an encoder with these weights runs."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"unknown encoder weights {weights!r}")
+    return model_dir / (_INT8_DIR if weights == "int8" else _FAST_DIR) / _FAST_FILE
 
 
 def _ensure_optimized(model_dir: Path) -> None:
@@ -174,14 +228,16 @@ def _describe(source: Path) -> ModelInfo:
 
 
 class OnnxEncoder:
-    """Sentence embeddings from the exported model: unit-length float32 vectors."""
+    """Sentence embeddings from the exported model: unit-length float32 vectors, computed with
+    int8 weights by default (``weights="float32"`` runs the float export)."""
 
-    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path, threads: int | None = None, weights: str = DEFAULT_WEIGHTS) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         info = model_info(model_dir)
         self.info = info
+        self.weights = weights
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=info.max_seq_length)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -189,11 +245,13 @@ class OnnxEncoder:
         options.log_severity_level = 3
         if threads:
             options.intra_op_num_threads = threads
-        model_file = model_dir / _FAST_DIR / _FAST_FILE
+        model_file = model_file_for(model_dir, weights)
         if model_file.exists():  # already optimised: skip the optimiser at every start
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        else:  # an export from before the optimised copy existed (built again on next build)
+        elif weights == "float32":  # an export from before the optimised copy existed
             model_file = model_dir / _ONNX_FILE
+        else:
+            raise FileNotFoundError(f"the int8 encoder is missing: {model_file} (the next index build makes it)")
         self.model_file = model_file
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
@@ -215,7 +273,12 @@ class OnnxEncoder:
         vectors and still write the very bytes a full build writes; it also wastes no compute
         on padding."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        chunk = 64 * batch_size  # tokenized a chunk at a time: tokens of 100k texts at once weigh GBs
+        if self.weights == "int8":
+            # int8 weights quantise activations over the whole input tensor, so a text batched
+            # with others would get other bits. Alone it is as fast: same-length batches are
+            # mostly small, and a 200-token text keeps both cores busy by itself.
+            batch_size = 1
+        chunk = 64 * max(batch_size, 32)  # tokenized a chunk at a time: tokens of 100k texts at once weigh GBs
         for first in range(0, len(texts), chunk):
             # One text (a question) is never padded: no need for the second tokenizer.
             tokenizer = self.tokenizer if len(texts) == 1 else self._bulk_tokenizer()

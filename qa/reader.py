@@ -35,7 +35,6 @@ class ReaderSettings:
     max_length: int = 256  # tokens per window, question included
     stride: int = 64  # tokens shared by consecutive windows of a long passage
     max_answer_tokens: int = 30
-    batch_size: int = 16
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -117,15 +116,11 @@ class ExtractiveReader:
         return windows
 
     def _batches(self, windows: list[tuple[int, object, list]]) -> list[list[tuple[int, object, list]]]:
-        """Windows of the same token count together, nothing padded: padding costs as much as
-        real tokens (five passages of 80-220 tokens read ~1.6× faster one length at a time), and
-        with int8 weights the activations are quantised over the whole batch, so a padded
-        batch would make a passage's scores depend on the passages read beside it."""
-        by_length: dict[int, list[tuple[int, object, list]]] = {}
-        for window in windows:
-            by_length.setdefault(len(window[1].ids), []).append(window)
-        size = self.settings.batch_size
-        return [group[i : i + size] for group in by_length.values() for i in range(0, len(group), size)]
+        """One window a run. Padding costs as much as real tokens (five passages of 80-220
+        tokens read ~1.6x faster one at a time than padded together), and with int8 weights the
+        activations are quantised over the whole input, so a window batched with others would
+        get scores that depend on the passages read beside it."""
+        return [[window] for window in windows]
 
     def _run(self, batch: list[tuple[int, object, list]]) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(w.ids) for _, w, _ in batch)

@@ -46,7 +46,7 @@ from qa.bm25 import Bm25Scorer
 from qa.chunking import Passage
 from qa.corpus import Repair, corpus_fingerprint
 from qa.formats.align import OffsetMap
-from qa.embedding import MODEL_NAME, OnnxEncoder
+from qa.embedding import DEFAULT_WEIGHTS, MODEL_NAME, OnnxEncoder, model_file_for
 from qa.errors import IndexError_, UsageError
 from qa.index.artifacts import (
     BM25_DIR,
@@ -131,7 +131,7 @@ def status(
         return Status(False, f"index format {manifest.get('format_version')} != {FORMAT_VERSION}")
     if manifest.get("settings") != json.loads(json.dumps(settings.as_dict())):
         return Status(False, "index settings changed")
-    if manifest.get("model", {}).get("name") != MODEL_NAME:
+    if manifest.get("model", {}).get("name") != MODEL_NAME or manifest["model"].get("weights") != DEFAULT_WEIGHTS:
         return Status(False, "embedding model changed")
     if manifest.get("pipeline") != pipeline_fingerprint():
         return Status(False, "ingestion or chunking code changed since the index was built")
@@ -139,7 +139,7 @@ def status(
     if manifest.get("corpus", {}).get("hash") != corpus_hash:
         return Status(False, "corpus changed since the index was built")
     model_dir = Path(manifest.get("model", {}).get("path", ""))
-    if not (model_dir / "onnx" / "model.onnx").exists():
+    if not model_file_for(model_dir, DEFAULT_WEIGHTS).exists():
         return Status(False, f"exported model missing: {model_dir}")
     if verify:
         try:
@@ -325,7 +325,7 @@ def _load_artifacts(index_dir: Path, manifest: dict[str, Any], blobs: dict[str, 
         passages=passages,
         dense=dense,
         bm25=bm25,
-        encoder=OnnxEncoder(Path(manifest["model"]["path"])),
+        encoder=OnnxEncoder(Path(manifest["model"]["path"]), weights=manifest["model"]["weights"]),
         documents={},
         vocabulary=Vocabulary.from_json(json.loads(blobs[VOCABULARY])),
         lexicon=json.loads(blobs[LEXICON]),  # parsed by qa.conversation, off the one-shot path

@@ -104,7 +104,7 @@ def write_index(
         passage_texts = [by_id[p.doc].search_text(p.start, p.end) for p in passages]
         # Only passages are embedded: retrieval searches passages, and the trained reader reads
         # them. The rule reader embeds the few sentences it ranks when it asks (qa.rules).
-        model_entry = {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime"}
+        model_entry = {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime", "weights": encoder.weights}
         keys = text_keys(passage_texts)
         passage_vectors, stats = _embed(encoder, passage_texts, keys, vector_cache(index_dir, model_entry), report)
 
