@@ -168,7 +168,7 @@ def test_ctrl_c_in_commands_that_typer_parses(command: str, index_dir: Path, cor
 def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, corpus_dir: Path) -> None:
     target = tmp_path / "index"
     reached = 0
-    for delay in (0.6, 1.0, 1.5, 2.0, 3.0, 4.0):
+    for delay in (0.6, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 4.0):  # a build of the article takes ~2-3 s
         proc = _interrupt(["index", "build", "--corpus", str(corpus_dir), "--index", str(target)], delay)
         if _before_qa_ran(proc):
             continue
