@@ -104,7 +104,6 @@ def _ensure_quantized(model_dir: Path) -> None:
     final = model_dir / _INT8_DIR
     if (final / _FAST_FILE).exists():
         return
-    import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     work = Path(tempfile.mkdtemp(prefix=".quantize-", dir=model_dir))
@@ -119,21 +118,38 @@ def _ensure_quantized(model_dir: Path) -> None:
                                  weight_type=QuantType.QInt8, per_channel=True)
             finally:
                 root.setLevel(level)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(work / _FAST_FILE)
-        ort.InferenceSession(str(work / "quantized.onnx"), options, providers=["CPUExecutionProvider"])
+        _save_optimized(work / "quantized.onnx", work, external_weights=False)
         (work / "quantized.onnx").unlink()
-        for path in work.iterdir():
-            path.chmod(0o644)
-        work.chmod(0o755)
-        try:
-            os.replace(work, final)
-        except OSError:  # another process finished first: keep theirs
-            pass
+        _publish(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _save_optimized(source: Path, work: Path, external_weights: bool) -> None:
+    """``source`` after ORT_ENABLE_EXTENDED graph optimisations, saved as ``work/model.onnx``
+    (its weights in a side file that onnxruntime memory-maps, with ``external_weights``)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(work / _FAST_FILE)
+    if external_weights:
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", _FAST_WEIGHTS)
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+
+
+def _publish(work: Path, final: Path) -> None:
+    """Rename the finished ``work`` directory into place, readable by all (the cache is shared);
+    if another process finished first, theirs is kept."""
+    for path in work.iterdir():
+        path.chmod(0o644)  # mkstemp-style private files
+    work.chmod(0o755)
+    try:
+        os.replace(work, final)
+    except OSError:
+        pass
 
 
 def model_file_for(model_dir: Path, weights: str) -> Path:
@@ -152,24 +168,10 @@ def _ensure_optimized(model_dir: Path) -> None:
     final = model_dir / _FAST_DIR
     if (final / _FAST_FILE).exists() and (final / _FAST_WEIGHTS).exists():
         return
-    import onnxruntime as ort
-
     work = Path(tempfile.mkdtemp(prefix=".optimize-", dir=model_dir))
     try:
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(work / _FAST_FILE)
-        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", _FAST_WEIGHTS)
-        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
-        ort.InferenceSession(str(model_dir / _ONNX_FILE), options, providers=["CPUExecutionProvider"])
-        for path in work.iterdir():
-            path.chmod(0o644)  # mkstemp-style private files; the cache is shared
-        work.chmod(0o755)
-        try:
-            os.replace(work, final)
-        except OSError:  # another process finished first: keep theirs
-            pass
+        _save_optimized(model_dir / _ONNX_FILE, work, external_weights=True)
+        _publish(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
