@@ -65,3 +65,16 @@ def test_load_script_is_bounded_and_reports_percentiles(index_dir: Path) -> None
         assert result["requests"] == requests and result["errors"] == 0 and result["concurrency"] == 3, result
         assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"] <= result["max_ms"]
         assert result["throughput_per_s"] > 0 and not result["stopped_by_max_seconds"]
+
+
+def test_the_large_corpus_is_generated_reproducibly(tmp_path: Path) -> None:
+    script = [sys.executable, str(ROOT / "bench" / "big_corpus.py")]
+    for name in ("a", "b"):
+        made = subprocess.run([*script, str(tmp_path / name), "--megabytes", "0.05"], capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stderr
+    summary = json.loads(made.stdout)
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert summary["bytes"] >= 50_000 and len(files) == summary["documents"] >= 2
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    again = subprocess.run([*script, str(tmp_path / "a")], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "not empty" in again.stderr  # never writes over a user's files
