@@ -326,8 +326,10 @@ def main() -> None:
         _fail(f"unexpected {type(exc).__name__}: {exc}", EXIT_ERROR)
     if code == 130 and received():
         exit_interrupted()
-    # The work is done; a Ctrl-C while the interpreter shuts down is still one line and 130.
-    signal.signal(signal.SIGINT, exit_interrupted)
+    # The work is done and said: a Ctrl-C from here on is ignored. A handler would not cover
+    # the whole shutdown — CPython resets the handlers it set to the default late in it, and
+    # the process then dies of SIGINT (status -2) after succeeding; an ignored signal stays so.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
