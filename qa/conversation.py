@@ -97,11 +97,7 @@ def lexicon_of(assistant: Assistant) -> Lexicon:
                     if kind:
                         kinds.setdefault(text[entity.start : entity.end].lower(), kind)
                         kinds.setdefault(entity.canonical.lower(), kind)
-        stored = assistant.index.lexicon
-        _LEXICONS[assistant] = (
-            Lexicon.from_json(stored, kinds) if stored is not None
-            else Lexicon.from_texts((p.text for p in assistant.index.passages), kinds)
-        )
+        _LEXICONS[assistant] = Lexicon.from_json(assistant.index.lexicon, kinds)
     return _LEXICONS[assistant]
 
 

@@ -107,8 +107,8 @@ class Index:
     bm25: Bm25Scorer
     encoder: OnnxEncoder
     documents: dict[str, str]  # doc id → the text the reader saw (a plain file's own), for citation checks
-    vocabulary: Vocabulary | None = None  # the name finder's word tables (qa.names)
-    lexicon: dict[str, list[str]] | None = None  # the follow-up resolver's (qa.followup.Lexicon.to_json)
+    vocabulary: Vocabulary  # the name finder's word tables (qa.names)
+    lexicon: dict[str, list[str]]  # the follow-up resolver's (qa.followup.Lexicon.to_json)
     repairs: dict[str, tuple[Repair, ...]] = field(default_factory=dict)  # doc id → split words joined
     offsets: dict[str, OffsetMap] = field(default_factory=dict)  # doc id → what its offsets refer to
 

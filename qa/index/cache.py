@@ -43,36 +43,48 @@ def document_key(doc: str, sha256: str, meta: dict[str, Any]) -> tuple[str, str,
     return doc, sha256, json.dumps(meta, sort_keys=True, ensure_ascii=False)
 
 
-def passage_cache(index_dir: Path, pipeline: str, settings: dict[str, Any]) -> dict[tuple[str, str, str], list[Passage]]:
-    """The passages of the index at ``index_dir`` by ``document_key``, or {} when that index
-    cannot be trusted or was chunked by other code or settings."""
+def previous_index(index_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """The manifest and the verified artifacts of the index a build is about to replace, read
+    once for both caches; None when there is none this format can trust (missing, damaged,
+    another format): a cache miss is only slower, never wrong."""
     from qa.index.writer import FORMAT_VERSION
 
     try:
         manifest = json.loads((index_dir / "manifest.json").read_bytes())
-        if (manifest.get("format_version"), manifest.get("pipeline"), manifest.get("settings")) != (
-            FORMAT_VERSION, pipeline, settings,
-        ):
-            return {}
-        blobs = verified_artifacts(index_dir, manifest)
+        if manifest.get("format_version") != FORMAT_VERSION:
+            return None
+        return manifest, verified_artifacts(index_dir, manifest)
+    except Exception:  # noqa: BLE001 — anything unreadable: build afresh
+        return None
+
+
+def passage_cache(
+    previous: tuple[dict[str, Any], dict[str, bytes]] | None, pipeline: str, settings: dict[str, Any]
+) -> dict[tuple[str, str, str], list[Passage]]:
+    """The previous index's passages by ``document_key``, or {} when it was chunked by other
+    code or settings."""
+    if previous is None:
+        return {}
+    manifest, blobs = previous
+    if (manifest.get("pipeline"), manifest.get("settings")) != (pipeline, settings):
+        return {}
+    try:
         by_doc: dict[str, list[Passage]] = {}
         for passage in parse_passages(blobs[PASSAGES]):
             by_doc.setdefault(passage.doc, []).append(passage)
         return {document_key(d["doc"], d["sha256"], d["meta"]): by_doc.get(d["doc"], []) for d in manifest["documents"]}
-    except Exception:  # noqa: BLE001 — anything unreadable: chunk afresh
+    except Exception:  # noqa: BLE001 — anything malformed: chunk afresh
         return {}
 
 
-def vector_cache(index_dir: Path, model: dict[str, Any]) -> dict[bytes, np.ndarray]:
-    """The vectors of the index at ``index_dir`` by text key, or {} when it cannot be trusted
-    (missing, damaged, another format or model): a cache miss is only slower, never wrong."""
-    from qa.index.writer import FORMAT_VERSION
-
+def vector_cache(previous: tuple[dict[str, Any], dict[str, bytes]] | None, model: dict[str, Any]) -> dict[bytes, np.ndarray]:
+    """The previous index's vectors by text key, or {} when they were made with another model."""
+    if previous is None:
+        return {}
+    manifest, blobs = previous
+    if manifest.get("model") != model:
+        return {}
     try:
-        manifest = json.loads((index_dir / "manifest.json").read_bytes())
-        if manifest.get("format_version") != FORMAT_VERSION or manifest.get("model") != model:
-            return {}
-        blobs = verified_artifacts(index_dir, manifest)
         keys = np.load(io.BytesIO(blobs[TEXT_KEYS]), allow_pickle=False)
         vectors = _dense_vectors(blobs[DENSE])
     except Exception:  # noqa: BLE001 — anything unreadable: embed afresh

@@ -34,7 +34,7 @@ from qa.index.artifacts import (
     write_documents,
     write_passages,
 )
-from qa.index.cache import TEXT_KEYS, document_key, passage_cache, text_keys, vector_cache
+from qa.index.cache import TEXT_KEYS, document_key, passage_cache, previous_index, text_keys, vector_cache
 from qa.index.dense import build_dense_index, write
 from qa.index.place import MANIFEST, new_build_dir, remove_leftovers, swap_into_place
 
@@ -73,7 +73,8 @@ def write_index(
     report("reading corpus", 0, 1)
     documents, skipped = read_corpus(corpus_dir)
     index_dir = index_dir.resolve()
-    chunked = passage_cache(index_dir, pipeline_fingerprint(), settings.as_dict())
+    previous = previous_index(index_dir)  # read once, for the passage and the vector caches
+    chunked = passage_cache(previous, pipeline_fingerprint(), settings.as_dict())
     passages: list[Passage] = []
     rechunked = 0
     for document in documents:
@@ -106,7 +107,8 @@ def write_index(
         # them. The rule reader embeds the few sentences it ranks when it asks (qa.rules).
         model_entry = {**encoder.info.as_dict(), "path": str(model_dir), "backend": "onnxruntime", "weights": encoder.weights}
         keys = text_keys(passage_texts)
-        passage_vectors, stats = _embed(encoder, passage_texts, keys, vector_cache(index_dir, model_entry), report)
+        cache, previous = vector_cache(previous, model_entry), None  # the old index's bytes are not kept
+        passage_vectors, stats = _embed(encoder, passage_texts, keys, cache, report)
 
         report("writing index", 0, 1)
         dense, dense_spec = build_dense_index(passage_vectors)
