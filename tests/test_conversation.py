@@ -419,3 +419,40 @@ def test_they_are_the_plural_the_last_question_named() -> None:
     history = [Exchange("What did the keepers find under the lamp room?", "smuggled silver", "other")]
     lexicon = Lexicon.from_texts(["The keepers found smuggled silver."])
     assert resolve("How much were they fined?", history, lexicon) == "How much were the keepers fined?"
+
+
+def test_what_happened_to_someone_keeps_them_a_person() -> None:
+    # "to Vanilla Ice" is no place: the "his"/"he" that follow are him (a CANARD fit-half dialog).
+    lexicon = Lexicon.from_texts(["About Vanilla Ice", "In 1985, he was focusing all of his energy on motocross."])
+    history = [Exchange(question="Vanilla Ice", asked="Vanilla Ice")]
+    first = resolve("what happened in 1985", history, lexicon)
+    assert first == "What happened to Vanilla Ice in 1985"
+    history.append(Exchange(first, "In 1985, he was focusing all of his energy on motocross.", "other", "", "what happened in 1985"))
+    assert resolve("what is his career based on", history, lexicon) == "What is Vanilla Ice's career based on"
+
+
+def test_a_hyphenated_name_is_one_person_unless_each_part_is_a_name() -> None:
+    lexicon = Lexicon.from_texts(["About Eazy-E", "Early life"])
+    assert resolve("When was he born?", [Exchange(question="Eazy-E", asked="Eazy-E")], lexicon) == "When was Eazy-E born?"
+
+
+def test_a_capitalised_word_after_this_is_a_thing_not_a_person() -> None:
+    # "this Act" is no one "he" can be: he stays the senator the conversation is about.
+    lexicon = Lexicon.from_texts(["About Frank Church", "Frank Church sponsored the Wilderness Act."])
+    history = [
+        Exchange(question="Frank Church", asked="Frank Church"),
+        Exchange("Who else was involved in this Act?", "Senator Church and others.", "person", "", "Who else was involved in this Act?"),
+    ]
+    assert "Act" not in resolve("What else did he do as a politician?", history, lexicon)
+
+
+def test_he_stays_the_topic_when_the_last_question_named_no_one_else() -> None:
+    # Hank Cochran was named once, beside Willie Nelson; the last question named no one.
+    lexicon = Lexicon.from_texts(["About Willie Nelson", "Did Hank Cochran tour with Willie Nelson?"])
+    history = [
+        Exchange(question="Willie Nelson", asked="Willie Nelson"),
+        Exchange("Where was Willie Nelson arrested?", "in Dallas", "place", "", "Where was he arrested?"),
+        Exchange("Did Hank Cochran tour with Willie Nelson?", "yes", "other", "", "Did Hank Cochran tour with him?"),
+        Exchange("When did other arrests happen?", "in 1977", "date", "", "When did other arrests happen?"),
+    ]
+    assert resolve("What legal punishments did he face?", history, lexicon) == "What legal punishments did Willie Nelson face?"

@@ -104,3 +104,17 @@ def test_reading_imports_neither_torch_nor_transformers(index_dir: Path, corpus_
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_passage_scores_the_same_whatever_is_read_beside_it(reader: ExtractiveReader) -> None:
+    # One window a run: int8 activations are quantised over the whole input, so a padded batch
+    # would give a passage other scores next to other passages.
+    passages = [
+        "The starter is fed with rye flour and water twice a day.",
+        "Sourdough bread was baked in the village every Friday, by a baker named Anna, for forty years.",
+        "Nobody knows who first named the starter.",
+    ]
+    together = reader.read("Who baked the bread?", passages)
+    alone = reader.read("Who baked the bread?", [passages[1]])
+    [beside] = [s for s in together if s.passage == 1]
+    assert (beside.text, beside.score, beside.null_score) == (alone[0].text, alone[0].score, alone[0].null_score)
