@@ -16,7 +16,8 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,20 +105,13 @@ def _ensure_quantized(model_dir: Path) -> None:
     final = model_dir / _INT8_DIR
     if (final / _FAST_FILE).exists():
         return
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     work = Path(tempfile.mkdtemp(prefix=".quantize-", dir=model_dir))
     try:
-        root = logging.getLogger()
-        level = root.level
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            root.setLevel(logging.ERROR)  # its "please run pre-processing" advice is not for users
-            try:
-                quantize_dynamic(str(model_dir / _ONNX_FILE), str(work / "quantized.onnx"),
-                                 weight_type=QuantType.QInt8, per_channel=True)
-            finally:
-                root.setLevel(level)
+        with _library_noise_silenced():  # its "please run pre-processing" advice is not for users
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(model_dir / _ONNX_FILE), str(work / "quantized.onnx"),
+                             weight_type=QuantType.QInt8, per_channel=True)
         _save_optimized(work / "quantized.onnx", work, external_weights=False)
         (work / "quantized.onnx").unlink()
         _publish(work, final)
@@ -185,22 +179,40 @@ def _export_onnx(model_dir: Path) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     # The exporters narrate (deprecation and tracer warnings, "exporting..." log lines); the
     # export is routine here, so keep them out of the user's terminal.
-    noisy = [logging.getLogger(name) for name in ("sentence_transformers", "transformers", "optimum")]
-    levels = [logger.level for logger in noisy]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for logger in noisy:
-            logger.setLevel(logging.ERROR)
-        try:
-            from sentence_transformers import (
-                SentenceTransformer,  # heavy: build time only
-            )
+    with _library_noise_silenced():
+        from sentence_transformers import SentenceTransformer  # heavy: build time only
 
-            model = SentenceTransformer(str(model_dir), backend="onnx", device="cpu")
-            model.save_pretrained(str(model_dir))
-        finally:
-            for logger, level in zip(noisy, levels):
-                logger.setLevel(level)
+        model = SentenceTransformer(str(model_dir), backend="onnx", device="cpu")
+        model.save_pretrained(str(model_dir))
+
+
+@contextmanager
+def _library_noise_silenced() -> Iterator[None]:
+    """Warnings and log lines of the export and quantisation libraries kept from the user, and
+    the logging set-up they change on import put back: onnxruntime.quantization calls
+    ``logging.basicConfig`` when imported, after which every library's debug lines (bm25s's)
+    reached stderr; transformers resets its loggers' levels when imported, so its verbosity is
+    set through its own environment variable."""
+    root = logging.getLogger()
+    noisy = [logging.getLogger(name) for name in ("sentence_transformers", "transformers", "optimum")]
+    saved = [(logger, logger.level) for logger in [root, *noisy]]
+    handlers = list(root.handlers)
+    verbosity = os.environ.get("TRANSFORMERS_VERBOSITY")
+    os.environ["TRANSFORMERS_VERBOSITY"] = "error"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for logger in [root, *noisy]:
+                logger.setLevel(logging.ERROR)
+            yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
+        root.handlers[:] = handlers
+        if verbosity is None:
+            os.environ.pop("TRANSFORMERS_VERBOSITY", None)
+        else:
+            os.environ["TRANSFORMERS_VERBOSITY"] = verbosity
 
 
 def _source_digest(source: Path) -> str:

@@ -59,3 +59,28 @@ def test_optimised_graph_gives_the_plain_exports_embeddings() -> None:
     plain = OnnxEncoder(model_dir, weights="float32")
     plain.session = ort.InferenceSession(str(model_dir / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(fast.encode(TEXTS), plain.encode(TEXTS), atol=1e-5)
+
+
+def test_making_the_int8_copy_leaves_the_logging_set_up_as_it_was(tmp_path) -> None:
+    """onnxruntime.quantization calls logging.basicConfig when imported; before this was undone,
+    the first index build after installing printed bm25s's debug lines to the user."""
+    import shutil
+    import subprocess
+    import sys
+
+    model_dir = tmp_path / "model"
+    (model_dir / "onnx").mkdir(parents=True)
+    shutil.copy(ensure_onnx_model() / "onnx" / "model.onnx", model_dir / "onnx" / "model.onnx")
+    script = (
+        "import logging, sys\n"
+        "from pathlib import Path\n"
+        "from qa.embedding import _ensure_quantized\n"
+        f"_ensure_quantized(Path({str(model_dir)!r}))\n"
+        "logging.getLogger('bm25s').setLevel(logging.DEBUG)\n"
+        "logging.getLogger('bm25s').debug('a library debug line')\n"
+        "print(logging.getLogger().level, len(logging.getLogger().handlers))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (model_dir / "onnx-int8" / "model.onnx").exists()
+    assert done.stdout.split() == ["30", "0"] and done.stderr == ""
