@@ -241,12 +241,28 @@ def _describe(source: Path) -> ModelInfo:
     )
 
 
+def available_cores(cap: int = 8) -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count), at most
+    ``cap``: the sessions a bulk embedding runs side by side."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cap, cores))
+
+
 class OnnxEncoder:
     """Sentence embeddings from the exported model: unit-length float32 vectors, computed with
-    int8 weights by default (``weights="float32"`` runs the float export)."""
+    int8 weights by default (``weights="float32"`` runs the float export).
 
-    def __init__(self, model_dir: Path, threads: int | None = None, weights: str = DEFAULT_WEIGHTS) -> None:
-        import onnxruntime as ort
+    ``workers`` > 1 (index builds) runs that many single-threaded sessions side by side, each on
+    its own texts: one ~200-token text leaves a second intra-op thread mostly waiting, two texts
+    at once keep both cores busy (1.4x the passages/s of one two-threaded session on this 2-core
+    machine). A text's vector is the same, to the bit, whichever session embeds it.
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None, weights: str = DEFAULT_WEIGHTS,
+                 workers: int = 1) -> None:
         from tokenizers import Tokenizer
 
         info = model_info(model_dir)
@@ -255,21 +271,28 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=info.max_seq_length)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        model_file = model_file_for(model_dir, weights)
+        if not model_file.exists():
+            if weights != "float32":
+                raise FileNotFoundError(f"the int8 encoder is missing: {model_file} (the next index build makes it)")
+            model_file = model_dir / _ONNX_FILE  # an export from before the optimised copy existed
+        self.model_file = model_file
+        self.workers = max(1, workers)
+        self.session = self._session(1 if self.workers > 1 else threads)
+        self._sessions = [self.session] + [self._session(1) for _ in range(self.workers - 1)]
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._unpadded: Any = None
+
+    def _session(self, threads: int | None) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         options.log_severity_level = 3
         if threads:
             options.intra_op_num_threads = threads
-        model_file = model_file_for(model_dir, weights)
-        if model_file.exists():  # already optimised: skip the optimiser at every start
+        if self.model_file.parent.name != _ONNX_FILE.parent.name:  # already optimised: skip the optimiser
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        elif weights == "float32":  # an export from before the optimised copy existed
-            model_file = model_dir / _ONNX_FILE
-        else:
-            raise FileNotFoundError(f"the int8 encoder is missing: {model_file} (the next index build makes it)")
-        self.model_file = model_file
-        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self.session.get_inputs()}
-        self._unpadded: Any = None
+        return ort.InferenceSession(str(self.model_file), options, providers=["CPUExecutionProvider"])
 
     @property
     def dim(self) -> int:
@@ -290,9 +313,9 @@ class OnnxEncoder:
         if self.weights == "int8":
             # int8 weights quantise activations over the whole input tensor, so a text batched
             # with others would get other bits. Alone it is as fast: same-length batches are
-            # mostly small, and a 200-token text keeps both cores busy by itself.
+            # mostly small.
             batch_size = 1
-        chunk = 64 * max(batch_size, 32)  # tokenized a chunk at a time: tokens of 100k texts at once weigh GBs
+        chunk = 64 * max(batch_size, 32) * self.workers  # tokens of 100k texts at once weigh GBs
         for first in range(0, len(texts), chunk):
             # One text (a question) is never padded: no need for the second tokenizer.
             tokenizer = self.tokenizer if len(texts) == 1 else self._bulk_tokenizer()
@@ -300,14 +323,50 @@ class OnnxEncoder:
             by_length: dict[int, list[int]] = {}
             for i, encoding in enumerate(encodings):
                 by_length.setdefault(len(encoding.ids), []).append(i)
-            for length in sorted(by_length, reverse=True):
-                group = by_length[length]
-                for begin in range(0, len(group), batch_size):
-                    idx = group[begin : begin + batch_size]
-                    out[[first + i for i in idx]] = self._run([encodings[i] for i in idx])
-                    if on_batch:
-                        on_batch(len(idx))
+            batches = [group[begin : begin + batch_size]
+                       for length in sorted(by_length, reverse=True)
+                       for group in [by_length[length]]
+                       for begin in range(0, len(group), batch_size)]
+            self._run_all(batches, encodings, out[first : first + chunk], on_batch)
         return out
+
+    def _run_all(self, batches: list[list[int]], encodings: list[Any], out: np.ndarray,
+                 on_batch: Callable[[int], None] | None) -> None:
+        """Run every batch, on as many sessions as there are workers (onnxruntime releases the
+        GIL while it runs); ``on_batch`` is called from one thread at a time."""
+        if self.workers == 1 or len(batches) == 1:
+            for idx in batches:
+                out[idx] = self._run([encodings[i] for i in idx])
+                if on_batch:
+                    on_batch(len(idx))
+            return
+        import threading
+
+        lock = threading.Lock()
+        pending = iter(batches)
+        failures: list[BaseException] = []
+
+        def work(session: Any) -> None:
+            try:
+                while not failures:
+                    with lock:
+                        idx = next(pending, None)
+                    if idx is None:
+                        return
+                    out[idx] = self._run([encodings[i] for i in idx], session)
+                    if on_batch:
+                        with lock:
+                            on_batch(len(idx))
+            except BaseException as exc:  # re-raised in the caller's thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work, args=(session,), daemon=True) for session in self._sessions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
 
     def _bulk_tokenizer(self) -> Any:
         """The tokenizer without padding (the query path's pads; a copy, so both stay as set)."""
@@ -318,16 +377,13 @@ class OnnxEncoder:
             self._unpadded.no_padding()
         return self._unpadded
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        return self._run(self.tokenizer.encode_batch(texts))
-
-    def _run(self, encodings: list[Any]) -> np.ndarray:
+    def _run(self, encodings: list[Any], session: Any = None) -> np.ndarray:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        hidden = self.session.run(None, feeds)[0]
+        hidden = (session or self.session).run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

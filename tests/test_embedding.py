@@ -84,3 +84,14 @@ def test_making_the_int8_copy_leaves_the_logging_set_up_as_it_was(tmp_path) -> N
     assert done.returncode == 0, done.stderr
     assert (model_dir / "onnx-int8" / "model.onnx").exists()
     assert done.stdout.split() == ["30", "0"] and done.stderr == ""
+
+
+def test_sessions_side_by_side_give_the_same_bits_as_one() -> None:
+    """Index builds embed with one session per core; vectors must not depend on which session
+    ran them, or an incremental build would not write the bytes of a full one."""
+    texts = [f"{t} ({i})" for i in range(12) for t in TEXTS]
+    counted: list[int] = []
+    alone = OnnxEncoder(ensure_onnx_model()).encode(texts)
+    together = OnnxEncoder(ensure_onnx_model(), workers=2).encode(texts, on_batch=counted.append)
+    assert np.array_equal(alone, together)
+    assert sum(counted) == len(texts)

@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.chunking import Passage, chunk_document
 from qa.corpus import corpus_fingerprint, read_corpus
-from qa.embedding import OnnxEncoder, ensure_onnx_model
+from qa.embedding import OnnxEncoder, available_cores, ensure_onnx_model
 from qa.errors import IndexError_
 from qa.files import current_umask, os_reason
 from qa.followup.words import Lexicon
@@ -95,7 +95,7 @@ def write_index(
 
         report("preparing model", 0, 1)
         model_dir = ensure_onnx_model(model_cache)
-        encoder = OnnxEncoder(model_dir)
+        encoder = OnnxEncoder(model_dir, workers=available_cores())
         report("preparing model", 1, 1)
 
         sentences = unique_sentences(passages)
