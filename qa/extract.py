@@ -1,8 +1,10 @@
 """Reading with the trained model: retrieved passages → an extractive answer at exact offsets.
 
-The reader (``qa.reader``) reads the top-k passages in one batch and gives each its best span
+The reader (``qa.reader``) reads the top-k passages in rank order and gives each its best span
 and no-answer score. The answer is the best-scoring span across passages (logits compare across
-passages, as in DrQA). Its confidence is a calibrated probability (logistic, over the span's
+passages, as in DrQA). Reading stops early once the best span so far is likely enough to be
+right that later passages almost never beat it (the exit threshold, fitted with the
+calibration): most questions are answered from their first passage or two. Its confidence is a calibrated probability (logistic, over the span's
 margin against no-answer, its score and the passage's retrieval evidence) fitted by
 ``training/calibrate_reader.py`` on held-out SQuAD training articles — never on ``eval/``.
 Below the calibrated threshold the assistant abstains. The span's offsets are mapped onto the
@@ -14,7 +16,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.answer import Answer, Citation, abstain, classify, verify_citation
@@ -40,6 +43,9 @@ class Calibration:
     reading_bias: float
     reading_threshold: float
     fitted_on: str
+    # Stop reading passages once the best span so far is at least this likely to be right;
+    # None reads them all (a calibration made before the exit was fitted).
+    exit_threshold: float | None = None
 
     @classmethod
     def load(cls, path: Path) -> Calibration:
@@ -54,6 +60,7 @@ class Calibration:
                 reading_bias=float(reading["bias"]),
                 reading_threshold=float(reading["threshold"]),
                 fitted_on=str(raw.get("fitted_on", "")),
+                exit_threshold=_optional_float((raw.get("early_exit") or {}).get("threshold")),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise QAError(f"the reader calibration {path} is unreadable: {exc}") from exc
@@ -78,6 +85,29 @@ def best_of(spans: list[Span]) -> Span | None:
     return max(spans, key=lambda s: s.score, default=None)
 
 
+def read_in_rank_order(
+    spans_by_rank: Iterable[list[Span]], hits: list[Hit], calibration: Calibration,
+    exit_threshold: float | None,
+) -> tuple[Span | None, int]:
+    """The best span of the hits' passages and how many were read: ``spans_by_rank`` gives each
+    passage's spans (what ``reader.read`` returns for it alone), in rank order, and is consumed
+    only until the best span so far reaches ``exit_threshold``. Reading a passage alone gives
+    the spans it gets among others (one window per run), so with no threshold this is exactly
+    the best of all. Shared by the query path and the fitting of the threshold."""
+    best: Span | None = None
+    read = 0
+    for rank, spans in enumerate(spans_by_rank):
+        read += 1
+        for span in spans:
+            if best is None or span.score > best.score:  # ties: the higher-ranked passage, as best_of
+                best = replace(span, passage=rank)
+        if best is None or exit_threshold is None:
+            continue
+        if calibration.probability(span_features(best, hits[best.passage])) >= exit_threshold:
+            break
+    return best, read
+
+
 def read_answer(
     question: str,
     hits: list[Hit],
@@ -87,7 +117,8 @@ def read_answer(
     repairs: dict[str, tuple[Repair, ...]],
 ) -> Answer:
     answer_type = classify(question)
-    best = best_of(reader.read(question, [hit.passage.text for hit in hits]))
+    one_by_one = (reader.read(question, [hit.passage.text]) for hit in hits)
+    best, _ = read_in_rank_order(one_by_one, hits, calibration, calibration.exit_threshold)
     if best is None:
         return abstain(question, answer_type, hits, 0.0, {})
     hit = hits[best.passage]
@@ -130,6 +161,10 @@ def _cite(hit: Hit, start: int, end: int, documents: dict[str, str]) -> Citation
     )
     verify_citation(citation, documents)
     return citation
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _sigmoid(x: float) -> float:

@@ -171,7 +171,14 @@ def write_card_markdown(directory: Path) -> None:
                       f"{torch_scores['no_answer_accuracy']:.1f} % (threshold 0 on the [CLS] margin)."]
     if calibration:
         lines += ["", "## Confidence", f"Fitted on {calibration['fitted_on']}.", "",
-                  "```json", json.dumps({k: calibration[k] for k in ("reading", "corpus", "in_sample")}, indent=2), "```"]
+                  "```json", json.dumps({k: calibration[k] for k in ("reading", "corpus", "early_exit", "in_sample")
+                                         if k in calibration}, indent=2), "```"]
+        if calibration.get("early_exit"):
+            exit_ = calibration["early_exit"]
+            lines += ["", f"Early exit: passages are read in rank order and reading stops once the best span so far "
+                          f"reaches p = {exit_['threshold']}; on the corpus questions above that reads "
+                          f"{exit_['passages_read']:.2f} passages of {exit_['passages_read_all']:.0f} on average, at "
+                          f"F1 {100 * exit_['score']:.1f} against {100 * exit_['score_reading_all']:.1f} reading all."]
     notes = card.get("notes")
     if notes:
         lines += ["", "## Notes", *[f"- {n}" for n in notes]]
