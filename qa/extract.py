@@ -76,7 +76,7 @@ def span_features(span: Span, hit: Hit) -> dict[str, float]:
     return {
         "margin": span.margin,
         "score": span.score,
-        "dense": hit.dense_score if hit.dense_score is not None else 0.0,
+        "dense": hit.dense_score,
         "reciprocal_rank": 1.0 / hit.rank,
     }
 

@@ -86,7 +86,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "file_end": p.file_end,
         "rank": hit.rank,
         "score": round(hit.score, 6),
-        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
+        "dense_score": round(hit.dense_score, 6),
         "bm25_score": None if hit.bm25_score is None else round(hit.bm25_score, 6),
     }
 

@@ -26,7 +26,7 @@ class Hit:
     passage: Passage
     rank: int  # 1-based
     score: float  # RRF score for hybrid; cosine for dense; BM25 score for bm25
-    dense_score: float | None  # cosine similarity, when the dense retriever ranked it
+    dense_score: float  # cosine similarity of the passage and the question, however it was ranked
     bm25_score: float | None  # BM25 score, when BM25 ranked it
 
 
@@ -60,12 +60,15 @@ def retrieve(
     if prefer_doc is not None:
         inside = [item for item in ranked if index.passages[item[0]].doc == prefer_doc]
         ranked = inside + [item for item in ranked if index.passages[item[0]].doc != prefer_doc]
+    # Every hit gets its cosine, also one only BM25 ranked: the reader's confidence weighs it,
+    # and a missing one read as 0 made BM25-only passages look unanswerable.
+    dense_scores.update(cosines(index, query_vector, [row for row, _ in ranked[:k] if row not in dense_scores]))
     return [
         Hit(
             passage=index.passages[row],
             rank=rank,
             score=float(score),
-            dense_score=dense_scores.get(row),
+            dense_score=dense_scores[row],
             bm25_score=bm25_scores.get(row),
         )
         for rank, (row, score) in enumerate(ranked[:k], 1)
@@ -77,6 +80,14 @@ def dense_ranking(index: Index, query_vector: np.ndarray, depth: int) -> list[tu
     depth = min(depth, index.dense.ntotal)
     scores, rows = index.dense.search(np.asarray(query_vector, dtype=np.float32).reshape(1, -1), depth)
     return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+
+def cosines(index: Index, query_vector: np.ndarray, rows: list[int]) -> dict[int, float]:
+    """The question's cosine with each of these passages (their stored unit vectors)."""
+    if not rows:
+        return {}
+    vectors = np.stack([index.dense.reconstruct(row) for row in rows])
+    return {row: float(score) for row, score in zip(rows, vectors @ np.asarray(query_vector, dtype=np.float32))}
 
 
 def bm25_ranking(index: Index, question: str, depth: int) -> list[tuple[int, float]]:

@@ -54,6 +54,17 @@ def test_scores_and_ranks(assistant: Assistant) -> None:
     assert bm25[0].score == pytest.approx(bm25[0].bm25_score) and bm25[0].score > 0
 
 
+def test_every_hit_carries_its_cosine_however_it_was_ranked(assistant: Assistant) -> None:
+    """The reader's confidence weighs the cosine: a passage only BM25 found has one too."""
+    question = "Who replaced Litvinov?"
+    vector = assistant.index.encoder.encode([question])[0]
+    everything = dict(dense_ranking(assistant.index, vector, assistant.index.dense.ntotal))
+    for method in ("bm25", "hybrid", "dense"):
+        for hit in retrieve(assistant.index, question, vector, k=8, method=method):
+            row = next(i for i, p in enumerate(assistant.index.passages) if p.passage_id == hit.passage.passage_id)
+            assert hit.dense_score == pytest.approx(everything[row], abs=1e-5)
+
+
 def test_bm25_needs_a_shared_term(assistant: Assistant) -> None:
     assert bm25_ranking(assistant.index, "zzyzx qwertyuiop", 10) == []
     assert bm25_ranking(assistant.index, "the of and", 10) == []
