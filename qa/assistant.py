@@ -20,8 +20,6 @@ import numpy as np
 from qa import index as index_store
 from qa import names
 from qa.answer import Answer
-from qa.rules import Reader, answer_question, bridge, resolve_description
-from qa.rules import description as reader_description
 from qa.config import default_corpus_dir, default_index_dir
 from qa.corpus import apply_repairs
 from qa.errors import UsageError
@@ -34,6 +32,7 @@ from qa.retrieval import RETRIEVERS, Hit, retrieve
 if TYPE_CHECKING:
     from qa.conversation import Conversation
     from qa.reader import ExtractiveReader
+    from qa.rules import Reader
 
 MAX_QUESTION_CHARS = 2000
 # Terminal escape sequences (ECMA-48), removed whole: dropping only the ESC byte would leave
@@ -68,6 +67,8 @@ class Assistant:
             self.model = shipped_reader()
             self.calibration = Calibration.load(self.model.directory / "calibration.json")
         else:
+            from qa.rules import Reader  # the rule reader's modules load only when it reads
+
             self.reader = Reader.build(
                 unique_sentences(index.passages), index.encoder.encode, index.documents, index.repairs,
                 self.names.entities,
@@ -153,6 +154,9 @@ class Assistant:
         self, question: str, matches: list[names.NameMatch], vector: np.ndarray, hits: list[Hit], k: int,
         retriever: str,
     ) -> Answer:
+        from qa.rules import answer_question
+        from qa.rules import description as reader_description
+
         assert self.reader is not None  # built for reader="rules"
         result = answer_question(names.rewrite(question, matches), vector, hits, self.reader)
         if described := reader_description(question):
@@ -185,6 +189,8 @@ class Assistant:
     ) -> Answer | None:
         """A question that names someone by description: find whom it describes first, then
         ask about them; both sentences are cited (a multi-passage answer)."""
+        from qa.rules import answer_question, bridge, resolve_description
+
         assert self.reader is not None  # only the rule reader answers in two steps
         # The description's names are matched on the description itself: ``matches`` hold
         # offsets into the whole question.

@@ -82,10 +82,10 @@ def index_build(
         if stats.get("reused"):
             parts.append(f"embedded {stats['embedded']} passages, reused {stats['reused']} vectors")
         line = f"built {index_dir}: {summary} in {seconds:.1f} s" + (f" ({'; '.join(parts)})" if parts else "")
-    stderr.print(line, soft_wrap=True, highlight=False)
+    stderr().print(line, soft_wrap=True, highlight=False)
     if verbose:
         for item in manifest.get("skipped", []):
-            stderr.print(f"skipped {item['file']}: {item['reason']}", soft_wrap=True, markup=False)
+            stderr().print(f"skipped {item['file']}: {item['reason']}", soft_wrap=True, markup=False)
     return EXIT_OK
 
 
@@ -135,7 +135,7 @@ def index_info(
     ]
     for key, value in rows:
         table.add_row(f"[bold]{key}[/]", value)
-    stdout.print(table)
+    stdout().print(table)
     return EXIT_OK
 
 

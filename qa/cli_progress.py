@@ -99,14 +99,15 @@ def _stderr_line(line: str) -> None:
 
 
 @contextmanager
-def progress(console: Any, always: bool = False, quiet: bool = False) -> Iterator[ProgressBars | ProgressLines | None]:
+def progress(console: Any | None, always: bool = False, quiet: bool = False) -> Iterator[ProgressBars | ProgressLines | None]:
     """A progress callback for the library on stderr (``console``): rich bars on a terminal (left
     on screen when ``always``, otherwise cleared when done), plain lines elsewhere, nothing when
-    ``quiet``. stdout stays clean JSON for scripts either way."""
+    ``quiet``; no ``console`` is one that is not a terminal. stdout stays clean JSON for scripts
+    either way."""
     if quiet:
         yield None
         return
-    if not console.is_terminal:
+    if console is None or not console.is_terminal:
         yield ProgressLines()
         return
     from rich.progress import (  # ~10 ms

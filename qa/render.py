@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group, RenderableType
-from rich.text import Text
-
 from qa.answer import Answer
 from qa.retrieval import Hit
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
+
     from qa.conversation import Turn
 
 SCHEMA_VERSION = 1
@@ -93,6 +93,9 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
 
 def answer_view(answer: Answer, show_passages: bool = False) -> RenderableType:
     """The terminal view: the answer, then numbered sources with location and exact quote."""
+    from rich.console import Group  # rich only for the terminal: scripts' JSON does without it
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     if answer.abstained:
         parts.append(Text("The corpus does not say.", style="bold yellow"))
@@ -119,6 +122,8 @@ def answer_view(answer: Answer, show_passages: bool = False) -> RenderableType:
 
 
 def _quote(quote: str, highlight: str | None) -> Text:
+    from rich.text import Text
+
     text = Text("    “" + " ".join(quote.split()) + "”")
     if highlight:
         text.highlight_words([highlight], style="bold green underline")

@@ -213,7 +213,7 @@ UNUSUAL_ASKS = [
 def _typer_parse(args: list[str]) -> dict:
     import typer
 
-    from qa.cli import app
+    from qa.cli_app import app
 
     group = typer.main.get_command(app)
     with group.make_context("qa", list(args)) as ctx:
@@ -248,10 +248,10 @@ def test_fast_ask_names_are_asks_parameters() -> None:
 
 
 def test_one_shot_ask_imports_nothing_it_does_not_use(index_dir: Path, corpus_dir: Path) -> None:
-    """`qa ask --json` as scripts run it: no torch, no bm25s/scipy, no pydantic (typer's parser)."""
+    """`qa ask --json` as scripts run it: no torch, no bm25s/scipy, no typer, pydantic or rich, and not the rule reader."""
     code = (
         "import atexit, sys\n"
-        "heavy = ('torch', 'sentence_transformers', 'transformers', 'bm25s', 'scipy', 'pydantic')\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'bm25s', 'scipy', 'pydantic', 'typer', 'rich', 'qa.rules')\n"
         "atexit.register(lambda: sys.stderr.write('LOADED ' + repr(sorted(m for m in heavy if m in sys.modules)) + '\\n'))\n"
         f"sys.argv = ['qa', 'ask', '--json', 'Who replaced Litvinov?', '--corpus', {str(corpus_dir)!r}, '--index', {str(index_dir)!r}]\n"
         "from qa.cli import main\n"
