@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from qa.answer import Answer, Citation, abstain, classify, verify_citation
 from qa.corpus import Repair, apply_repairs
@@ -27,6 +28,28 @@ from qa.reader import ExtractiveReader, Span
 from qa.retrieval import Hit
 
 FEATURES = ("margin", "score", "dense", "reciprocal_rank")
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """When reading passages in rank order stops (fitted with the calibration, on held-out
+    training articles): once the best span so far is at least ``answer_at`` likely right (later
+    passages rarely beat it), or after ``give_up_after`` passages while the best so far is less
+    likely right than ``give_up_below`` (later passages rarely make it answerable). None: never."""
+
+    answer_at: float | None = None
+    give_up_after: int | None = None
+    give_up_below: float = 0.0
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Stopping:
+        at, after, below = raw.get("threshold"), raw.get("give_up_after"), raw.get("give_up_below")
+        return cls(None if at is None else float(at), None if after is None else int(after), float(below or 0.0))
+
+    def stops(self, read: int, probability: float) -> bool:
+        if self.answer_at is not None and probability >= self.answer_at:
+            return True
+        return self.give_up_after is not None and read >= self.give_up_after and probability < self.give_up_below
 
 
 @dataclass(frozen=True)
@@ -43,9 +66,7 @@ class Calibration:
     reading_bias: float
     reading_threshold: float
     fitted_on: str
-    # Stop reading passages once the best span so far is at least this likely to be right;
-    # None reads them all (a calibration made before the exit was fitted).
-    exit_threshold: float | None = None
+    stopping: Stopping = Stopping()  # read every passage, unless a stopping rule was fitted
 
     @classmethod
     def load(cls, path: Path) -> Calibration:
@@ -60,7 +81,7 @@ class Calibration:
                 reading_bias=float(reading["bias"]),
                 reading_threshold=float(reading["threshold"]),
                 fitted_on=str(raw.get("fitted_on", "")),
-                exit_threshold=_optional_float((raw.get("early_exit") or {}).get("threshold")),
+                stopping=Stopping.from_json(raw.get("early_exit") or {}),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise QAError(f"the reader calibration {path} is unreadable: {exc}") from exc
@@ -86,14 +107,13 @@ def best_of(spans: list[Span]) -> Span | None:
 
 
 def read_in_rank_order(
-    spans_by_rank: Iterable[list[Span]], hits: list[Hit], calibration: Calibration,
-    exit_threshold: float | None,
+    spans_by_rank: Iterable[list[Span]], hits: list[Hit], calibration: Calibration, stopping: Stopping,
 ) -> tuple[Span | None, int]:
     """The best span of the hits' passages and how many were read: ``spans_by_rank`` gives each
     passage's spans (what ``reader.read`` returns for it alone), in rank order, and is consumed
-    only until the best span so far reaches ``exit_threshold``. Reading a passage alone gives
-    the spans it gets among others (one window per run), so with no threshold this is exactly
-    the best of all. Shared by the query path and the fitting of the threshold."""
+    only until ``stopping`` says so. Reading a passage alone gives the spans it gets among
+    others (one window per run), so with ``Stopping()`` this is exactly the best of all. Shared
+    by the query path and the fitting of the stopping rule."""
     best: Span | None = None
     read = 0
     for rank, spans in enumerate(spans_by_rank):
@@ -101,9 +121,8 @@ def read_in_rank_order(
         for span in spans:
             if best is None or span.score > best.score:  # ties: the higher-ranked passage, as best_of
                 best = replace(span, passage=rank)
-        if best is None or exit_threshold is None:
-            continue
-        if calibration.probability(span_features(best, hits[best.passage])) >= exit_threshold:
+        probability = 0.0 if best is None else calibration.probability(span_features(best, hits[best.passage]))
+        if stopping.stops(read, probability):
             break
     return best, read
 
@@ -118,7 +137,7 @@ def read_answer(
 ) -> Answer:
     answer_type = classify(question)
     one_by_one = (reader.read(question, [hit.passage.text]) for hit in hits)
-    best, _ = read_in_rank_order(one_by_one, hits, calibration, calibration.exit_threshold)
+    best, _ = read_in_rank_order(one_by_one, hits, calibration, calibration.stopping)
     if best is None:
         return abstain(question, answer_type, hits, 0.0, {})
     hit = hits[best.passage]
@@ -161,10 +180,6 @@ def _cite(hit: Hit, start: int, end: int, documents: dict[str, str]) -> Citation
     )
     verify_citation(citation, documents)
     return citation
-
-
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _sigmoid(x: float) -> float:

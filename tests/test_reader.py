@@ -121,24 +121,25 @@ def test_a_passage_scores_the_same_whatever_is_read_beside_it(reader: Extractive
 
 
 def test_reading_in_rank_order_without_an_exit_is_reading_them_all(reader: ExtractiveReader, assistant) -> None:
-    from qa.extract import Calibration, best_of, read_in_rank_order
+    from qa.extract import Calibration, Stopping, best_of, read_in_rank_order
 
     calibration = Calibration.load(reader.directory / "calibration.json")
     for question in ("Who replaced Litvinov?", "When did Zhdanov die?", "What is the capital of Peru?"):
         hits = assistant.ask(question).passages
         texts = [h.passage.text for h in hits]
         together = best_of(reader.read(question, texts))
-        one_by_one, read = read_in_rank_order((reader.read(question, [t]) for t in texts), hits, calibration, None)
+        one_by_one, read = read_in_rank_order((reader.read(question, [t]) for t in texts), hits, calibration, Stopping())
         assert read == len(hits) and one_by_one == together
 
 
 def test_a_sure_first_passage_ends_the_reading(reader: ExtractiveReader, note_assistant) -> None:
     """The early exit: a span the calibration finds likely right stops the reading there, and it
     is the answer reading everything would give; an unsure one reads on."""
-    from qa.extract import Calibration, read_in_rank_order
+    from qa.extract import Calibration, Stopping, read_in_rank_order
 
     calibration = Calibration.load(reader.directory / "calibration.json")
-    assert calibration.exit_threshold is not None and calibration.exit_threshold >= calibration.threshold
+    stopping = calibration.stopping
+    assert stopping.answer_at is not None and stopping.answer_at >= calibration.threshold
     question = "Who founded the Lantern Bakery?"
     hits = note_assistant.ask(question).passages
     assert len(hits) >= 3
@@ -149,8 +150,10 @@ def test_a_sure_first_passage_ends_the_reading(reader: ExtractiveReader, note_as
             consumed.append(rank)
             yield reader.read(question, [hit.passage.text])
 
-    early, read = read_in_rank_order(spans_by_rank(), hits, calibration, calibration.exit_threshold)
-    full, _ = read_in_rank_order((reader.read(question, [h.passage.text]) for h in hits), hits, calibration, None)
+    early, read = read_in_rank_order(spans_by_rank(), hits, calibration, stopping)
+    full, _ = read_in_rank_order((reader.read(question, [h.passage.text]) for h in hits), hits, calibration, Stopping())
     assert read < len(hits) and consumed == list(range(read)) and early == full and "Okafor" in early.text
-    never_sure, read = read_in_rank_order(spans_by_rank(), hits, calibration, 1.01)
+    never_sure, read = read_in_rank_order(spans_by_rank(), hits, calibration, Stopping(answer_at=1.01))
     assert read == len(hits) and never_sure == full
+    given_up, read = read_in_rank_order(spans_by_rank(), hits, calibration, Stopping(give_up_after=2, give_up_below=1.01))
+    assert read == 2 and given_up is not None

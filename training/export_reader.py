@@ -175,8 +175,10 @@ def write_card_markdown(directory: Path) -> None:
                                          if k in calibration}, indent=2), "```"]
         if calibration.get("early_exit"):
             exit_ = calibration["early_exit"]
-            lines += ["", f"Early exit: passages are read in rank order and reading stops once the best span so far "
-                          f"reaches p = {exit_['threshold']}; on the corpus questions above that reads "
+            give_up = (f", or after {exit_['give_up_after']} while it is below p = {exit_['give_up_below']}"
+                       if exit_.get("give_up_after") else "")
+            lines += ["", f"Stopping: passages are read in rank order and reading stops once the best span so far "
+                          f"reaches p = {exit_['threshold']}{give_up}; on the corpus questions above that reads "
                           f"{exit_['passages_read']:.2f} passages of {exit_['passages_read_all']:.0f} on average, at "
                           f"F1 {100 * exit_['score']:.1f} against {100 * exit_['score_reading_all']:.1f} reading all."]
     notes = card.get("notes")
