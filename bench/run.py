@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py            # everything (~15 min on 2 cores; the 1M run and the 5 MB corpus dominate)
     .venv/bin/python bench/run.py --quick    # fewer runs, scale at 100k only (~2 min)
     .venv/bin/python bench/run.py --readme   # ... and put the table into README.md
+    .venv/bin/python bench/run.py --from-json bench/results/latest.json --readme   # the table again, nothing measured
 
 Writes bench/results/latest.json and bench/results/latest.md (the table the README shows).
 Timings are wall-clock (time.perf_counter) around fresh processes or calls; peak memory is the
@@ -35,10 +36,12 @@ QUESTION = "Who replaced Litvinov?"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 PACKAGES = ["onnxruntime", "tokenizers", "faiss-cpu", "numpy", "bm25s", "typer", "torch", "sentence-transformers"]
 
-# Targets from the project's speed issue.
-TARGET_COLD_S = 0.8
+# Targets from the project's speed issue; for a fresh and a warm ask, those of the trained-reader
+# issue (13), which put the reader in the path (the speed issue's 0.8 s and 15 / 40 ms were set
+# for the rule reader).
+TARGET_COLD_S = 0.6
 TARGET_SPEEDUP = 6.0
-TARGET_WARM_P50_MS, TARGET_WARM_P95_MS = 15.0, 40.0
+TARGET_WARM_P50_MS, TARGET_WARM_P95_MS = 30.0, 60.0
 TARGET_BUILD_S = 10.0
 TARGET_SCALE_P50_MS, TARGET_SCALE_RECALL = 50.0, 0.95
 
@@ -349,7 +352,15 @@ def main() -> None:
     parser.add_argument("--skip-large", action="store_true", help="leave out the 5 MB corpus runs (bench/large.py)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json and latest.md")
     parser.add_argument("--readme", action="store_true", help="also put the table into README.md's Speed section")
+    parser.add_argument("--from-json", type=Path, help="measure nothing: render the table of a saved latest.json again")
     args = parser.parse_args()
+    if args.from_json:
+        table = markdown(json.loads(args.from_json.read_text(encoding="utf-8")))
+        (args.out / "latest.md").write_text(table, encoding="utf-8")
+        if args.readme:
+            update_readme(ROOT / "README.md", table)
+        print(table)
+        return
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     sys.path.insert(0, str(ROOT))
 
