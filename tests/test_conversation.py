@@ -456,3 +456,21 @@ def test_he_stays_the_topic_when_the_last_question_named_no_one_else() -> None:
         Exchange("When did other arrests happen?", "in 1977", "date", "", "When did other arrests happen?"),
     ]
     assert resolve("What legal punishments did he face?", history, lexicon) == "What legal punishments did Willie Nelson face?"
+
+
+def test_the_pronoun_i_is_never_the_topic() -> None:
+    # A user who speaks of themselves ("I want to ...") is not who "it" or a bare question is about.
+    said = "Well, I want to learn about what I read on the Ottoman Empire."
+    lexicon = Lexicon.from_texts([said, "What was the culture like?"])
+    assert "i" not in lexicon.names
+    history = [Exchange(said, "The Ottoman Empire was founded in 1299.", "other", "", said)]
+    assert "for I" not in resolve("What was the culture like?", history, lexicon)
+
+
+def test_it_does_not_become_a_statement_spliced_in() -> None:
+    # "the fact that <event>" is made from a question; a statement before is no event to name.
+    lexicon = Lexicon.from_texts(["Tell me about CRISPR.", "That's too basic, I'd like a more scientific explanation."])
+    history = [Exchange("That's too basic, I'd like a more scientific explanation.", None, "other", "",
+                        "That's too basic, I'd like a more scientific explanation.")]
+    rewritten = resolve("What are the commercial issues using it?", history, lexicon)
+    assert "the fact that" not in rewritten and "too basic" not in rewritten

@@ -123,6 +123,8 @@ def _is_name_word(tokens: list[_Token], i: int, lexicon: Lexicon, inside: bool =
     if not token.text[0].isupper():
         return False
     core = _core(token.text).lower()
+    if core == "i" and not token.text.endswith("."):  # the pronoun "I" names no one
+        return False
     if len(core) == 1 and token.text.endswith("."):  # an initial: "Maurice J. Goldbloom"
         return inside or True
     sentence_start = i == 0 or tokens[i - 1].text in {".", "!", "?", ":", ";", "“", '"', "—"}

@@ -237,7 +237,7 @@ def _replace_references(
                 described = re.match(r"^(?:which|what)\s+([a-z]+)\s+(.+?)[?.!]*$", last.question, re.IGNORECASE)
                 if described and described.group(1).lower() not in AUXILIARIES and _words(described.group(2))[0].lower not in AUXILIARIES:
                     replacements.append((token.start, token.end, f"the {described.group(1).lower()} that {described.group(2)}"))
-                else:
+                elif last.question.rstrip().endswith("?"):  # a statement ("That's too basic.") is no event
                     replacements.append((token.start, token.end, f"the fact that {_event(last)}"))
                 continue
             if referent is None:

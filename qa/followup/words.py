@@ -94,6 +94,8 @@ class Lexicon:
                 if i == 0 or not token[0].isupper() or tokens[i - 1] in {".", "!", "?", ":", ";", "“", '"'}:
                     continue
                 word = _core(token)
+                if word == "I":  # the pronoun, capitalised everywhere, names no one
+                    continue
                 capitalised[word] += 1
                 previous = tokens[i - 1].lower()
                 if previous == "the":
