@@ -143,8 +143,8 @@ TARGET_P50_MS, TARGET_P99_MS = 20.0, 100.0  # issue 15, at 20 concurrent clients
 
 # The runs `make bench` makes (bench/run.py): (label, endpoint, qa serve options).
 BENCH_RUNS = [
-    ("`POST /ask`, trained reader (default)", "ask", []),
-    ("`POST /ask`, trained reader, `--workers 2`", "ask", ["--workers", "2"]),
+    ("`POST /ask`, trained reader (default: `--workers 2` on 2 cores)", "ask", []),
+    ("`POST /ask`, trained reader, `--workers 1`", "ask", ["--workers", "1"]),
     ("`POST /ask`, rule reader (`--reader rules`)", "ask", ["--reader", "rules"]),
     ("`POST /chat`, trained reader, one conversation per client", "chat", []),
     ("`GET /health` (the HTTP stack alone, no answering)", "health", []),

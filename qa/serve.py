@@ -79,8 +79,8 @@ class Service:
     whenever the index directory's manifest changes (a rebuild swaps the directory in), so a
     rebuilt index is picked up without a restart. A reload that fails
     (the new index is damaged, or stale for the corpus) keeps the loaded one and says why in
-    ``/health``. Asks run in at most ``workers`` threads at once: the reader already uses every
-    core through onnxruntime, so more would only interleave them.
+    ``/health``. Asks run in at most ``workers`` threads at once (``qa serve`` picks 2 on two
+    or more cores: see ``qa.cli_serve.default_workers``).
     """
 
     def __init__(

@@ -179,8 +179,13 @@ def test_concurrent_requests_all_answered(server: Server) -> None:
     for t in threads:
         t.join(timeout=120)
     assert len(results) == len(questions) and all(status == 200 for status, _ in results)
-    by_question = {data["question"]: data["answer"] for _, data in results}
+    answers = {(data["question"], data["answer"], data["confidence"]) for _, data in results}
+    assert len(answers) == 3  # answered side by side (two workers on two cores), each alike every time
+    by_question = {question: answer for question, answer, _ in answers}
     assert by_question["Who replaced Litvinov?"] == "Molotov" and by_question["Who won the 1954 football World Cup?"] is None
+    from qa.cli_serve import default_workers
+
+    assert server.request("GET", "/health")[1]["workers"] == default_workers()
 
 
 def test_sigterm_answers_the_requests_in_flight_then_exits_0(index_dir: Path, corpus_dir: Path) -> None:
