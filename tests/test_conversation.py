@@ -474,3 +474,20 @@ def test_it_does_not_become_a_statement_spliced_in() -> None:
                         "That's too basic, I'd like a more scientific explanation.")]
     rewritten = resolve("What are the commercial issues using it?", history, lexicon)
     assert "the fact that" not in rewritten and "too basic" not in rewritten
+
+
+def test_he_with_no_one_in_sight_is_the_person_the_conversation_is_about() -> None:
+    # The last turns named no person at all (the title turn has scrolled out of the recent ones):
+    # "he" is still the man the conversation is about, not left for retrieval to guess.
+    lexicon = Lexicon.from_texts(["About Andrew Carnegie", "public libraries throughout the United States"])
+    history = [
+        Exchange(question="Andrew Carnegie", asked="Andrew Carnegie"),
+        *[Exchange(q, a, "other", a, q) for q, a in (
+            ("Where are the libraries?", "public libraries throughout the United States"),
+            ("What happened with the libraries?", "one library impressed him deeply"),
+            ("Where was it located?", None),
+            ("What other things happened in regards to the libraries?", "the library project passed to his staff"),
+            ("How many libraries were built?", "more than 3,000"),
+        )],
+    ]
+    assert resolve("Did he donate any of his money?", history, lexicon) == "Did Andrew Carnegie donate any of his money?"
