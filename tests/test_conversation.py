@@ -477,13 +477,14 @@ def test_it_does_not_become_a_statement_spliced_in() -> None:
 
 
 def test_he_with_no_one_in_sight_is_the_person_the_conversation_is_about() -> None:
-    # The last turns named no person at all (the title turn has scrolled out of the recent ones):
-    # "he" is still the man the conversation is about, not left for retrieval to guess.
+    # The last turns named no person at all (the turns that named him have scrolled out of the
+    # recent ones): "he" is still the man the conversation is about, not left for retrieval to
+    # guess. (Named once, four turns back, he would not be: test_only_recent_turns_count.)
     lexicon = Lexicon.from_texts(["About Andrew Carnegie", "public libraries throughout the United States"])
     history = [
         Exchange(question="Andrew Carnegie", asked="Andrew Carnegie"),
         *[Exchange(q, a, "other", a, q) for q, a in (
-            ("Where are the libraries?", "public libraries throughout the United States"),
+            ("What did Andrew Carnegie build?", "public libraries throughout the United States"),
             ("What happened with the libraries?", "one library impressed him deeply"),
             ("Where was it located?", None),
             ("What other things happened in regards to the libraries?", "the library project passed to his staff"),

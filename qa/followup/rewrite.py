@@ -240,7 +240,8 @@ def _replace_references(
                 elif last.question.rstrip().endswith("?"):  # a statement ("That's too basic.") is no event
                     replacements.append((token.start, token.end, f"the fact that {_event(last)}"))
                 continue
-            if referent is None and word in _PERSONAL and main is not None and main.kind == PERSON and main.key not in own:
+            if (referent is None and word in _PERSONAL and main is not None and main.kind == PERSON
+                    and main.key not in own and mentions[main.key] >= 2):
                 referent = main  # no one in sight: the person the conversation is about
             if referent is None:
                 continue
