@@ -492,3 +492,14 @@ def test_he_with_no_one_in_sight_is_the_person_the_conversation_is_about() -> No
         )],
     ]
     assert resolve("Did he donate any of his money?", history, lexicon) == "Did Andrew Carnegie donate any of his money?"
+
+
+def test_a_question_for_what_a_term_means_gets_nothing_added() -> None:
+    # "What is primatology?" asks for a definition: "for Donna Haraway" would only blur it.
+    lexicon = Lexicon.from_texts(["About Donna Haraway", "Donna Haraway wrote Primate Visions in 1989."])
+    history = [
+        Exchange(question="Donna Haraway", asked="Donna Haraway"),
+        Exchange("What did Donna Haraway write?", "Primate Visions", "other", "", "What did she write?"),
+    ]
+    assert resolve("What is primatology?", history, lexicon) == "What is primatology?"
+    assert resolve("What was her first book?", history, lexicon) == "What was Donna Haraway's first book?"

@@ -31,6 +31,7 @@ from qa.followup.words import (
     _SUBJECT,
     _THING_NOUNS,
     _words,
+    is_definition,
 )
 from qa.followup.entities import (
     _question_entities,
@@ -67,6 +68,8 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
     rewritten = _replace_references(body, recent, lexicon, topic, mentions)
     if rewritten is not None:
         return _sentence_case(rewritten)
+    if is_definition(body):
+        return question
     if _is_generic(body, lexicon):
         event = _event(last)
         sequel = re.compile(r"\b(?:next|then|afterwards|later)\b", re.IGNORECASE)

@@ -160,3 +160,13 @@ def _core(token: str) -> str:
     return _POSSESSIVE_SUFFIX.sub("", token).rstrip(".") if len(token) > 2 else token
 
 
+
+
+_DEFINITION = re.compile(r"^(?:what|who)\s+(?:is|are|was|were)\s+([\w'-]+(?:\s+[\w'-]+){0,3})\s*[?!.]*$", re.IGNORECASE)
+
+
+def is_definition(body: str) -> bool:
+    """"What is primatology?", "Who is Namor?": a question for what a bare term (no article, no
+    pronoun) means names its own subject, so nothing from the conversation is added to it."""
+    match = _DEFINITION.match(body)
+    return match is not None and not any(w.lower() in _FUNCTION_WORDS for w in match.group(1).split())
