@@ -86,10 +86,12 @@ ABSTAINED = Exchange("Who won the 1954 football World Cup?", None, "person")
         ([TROIKA], "What did they dominate?", "What did Beria, Malenkov, and Khrustschev dominate?"),
         ([DIRECTION], "Who opposed them?", "Who opposed Zhdanov and Molotov?"),
         ([EUROPE], "What were their ambitions?", "What were the Beria-Malenkov group's ambitions?"),
-        # it / its: a thing of the last turn, else the last turn's event.
+        # it / its: a thing of the last turn; with none in sight "it" is left as typed (splicing in
+        # the last turn's words, "the fact that Molotov replaced Litvinov", read worse than the
+        # human rewrites of CANARD and CAsT).
         ([COMINFORM], "When was it founded?", "When was the Cominform founded?"),
         ([PACT], "What did it give the Soviet Union?", "What did the Hitler-Stalin pact give the Soviet Union?"),
-        ([LITVINOV], "Which factions approved of it?", "Which factions approved of the fact that Molotov replaced Litvinov?"),
+        ([LITVINOV], "Which factions approved of it?", "Which factions approved of it?"),
         # there: the last place.
         ([COMINFORM], "Who appeared there at Zhdanov's side?", "Who appeared in Warsaw at Zhdanov's side?"),
         ([MOSCOW], "What was his task there?", "What was Dekanosov's task in Moscow?"),
@@ -124,10 +126,10 @@ ABSTAINED = Exchange("Who won the 1954 football World Cup?", None, "person")
         ([COMINFORM, Exchange("When was the Cominform founded?", "the fall of 1947", "date", asked="When?"),
           Exchange("Who represented the Soviet party in Warsaw alongside Zhdanov?", "Malenkov", "person")],
          "Which idea did its December 1949 decisions change?", "Which idea did the Cominform's December 1949 decisions change?"),
-        # "it" after "Which group ...?" answered by a sentence: that group, described.
+        # "it" after "Which group ...?" answered by a sentence: no thing in sight, left as typed.
         ([Exchange("Which group came to the fore after Hitler's attack in 1941?", "Though the influence of the Zhdanov faction was in the ascendant in the Politburo after the purges, Hitler's attack in 1941 enabled the Kaganovich group to come to the fore.", "other")],
          "Which body did it form together with Stalin and Molotov?",
-         "Which body did the group that came to the fore after Hitler's attack in 1941 form together with Stalin and Molotov?"),
+         "Which body did it form together with Stalin and Molotov?"),
         # "that body" right after "Which body ...?": the answer.
         ([Exchange("Which body did the Kaganovich group form together with Stalin and Molotov?", "the State Committee for Defense", "organisation")],
          "What did that body serve as?", "What did the State Committee for Defense serve as?"),

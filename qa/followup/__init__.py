@@ -23,9 +23,11 @@ The rules, in order:
    "Which post did he hold?" stays Dekanosov even after the answer "Stalin"), if the pronoun
    fits, else the most recent person; they/them/their → the most recent group (a list answer,
    "the Zhdanov group", "Lenin's two interviews"), else person; it/its → the last answer when it
-   is a thing, else the thing the recent turns mention most ("the Cominform"), else "the group
-   that came to the fore ..." (what the last question asked about) or "the fact that <event>";
-   "there" → "in <place>". Candidates come from the last three turns, newest first: the answer
+   is a thing, else the thing the recent turns mention most ("the Cominform"), else it stays
+   (splicing in the last turn's words read worse than the human rewrites of CANARD and CAsT);
+   with no person in the recent turns, he/she is the person the conversation is about, when two
+   turns named them; "there" → "in <place>". A question for what a bare term means ("What is
+   primatology?") gets nothing added. Candidates come from the last three turns, newest first: the answer
    when it names something, then the entities of that turn's standalone question. Only the
    first pronoun of each referent is replaced, so the result still reads naturally; a possessive
    after "Who <verb>" belongs to the asker ("Who told of it in his book?") and stays.

@@ -128,7 +128,7 @@ def unresolved_reference(question: str, lexicon: Lexicon = Lexicon()) -> str | N
             return token.text
         if token.lower == "it" and not (
             (nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"})
-            or (i == 1 and tokens[0].lower in AUXILIARIES)
+            or _is_cleft(tokens, i)
         ):
             return token.text
         if token.lower in {"that", "this", "these", "those"} and nxt is not None and _next_is_noun(nxt):
@@ -213,7 +213,7 @@ def _replace_references(
                 continue
             if word == "it" and (
                 (nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"})
-                or (i == 1 and tokens[0].lower in AUXILIARIES)  # "Was it Beria who ...?"
+                or _is_cleft(tokens, i)
             ):
                 continue
             if word in _IMPERSONAL:
@@ -233,16 +233,6 @@ def _replace_references(
                         and (main.key in (asked := {e.key for e in _question_entities(last, lexicon)})
                              or referent.key not in asked)):
                     referent = main
-            if referent is None and word == "it" and "it" not in named:
-                # No thing in sight: "it" is what the last turn asked about ("the group that came
-                # to the fore ...") or the last turn's event ("Who approved of it?").
-                named["it"] = word
-                described = re.match(r"^(?:which|what)\s+([a-z]+)\s+(.+?)[?.!]*$", last.question, re.IGNORECASE)
-                if described and described.group(1).lower() not in AUXILIARIES and _words(described.group(2))[0].lower not in AUXILIARIES:
-                    replacements.append((token.start, token.end, f"the {described.group(1).lower()} that {described.group(2)}"))
-                elif last.question.rstrip().endswith("?"):  # a statement ("That's too basic.") is no event
-                    replacements.append((token.start, token.end, f"the fact that {_event(last)}"))
-                continue
             if (referent is None and word in _PERSONAL and main is not None and main.kind == PERSON
                     and main.key not in own and mentions[main.key] >= 2):
                 referent = main  # no one in sight: the person the conversation is about
@@ -280,6 +270,12 @@ def _replace_references(
     for start, end, new in sorted(replacements, reverse=True):
         text = text[:start] + new + text[end:]
     return _pronoun_for_repeated_subject(text, named, candidates)
+
+
+def _is_cleft(tokens: list, i: int) -> bool:
+    """"Was it Beria who ...?": an "it" right after the verb that a later who/that completes
+    points at nothing ("Was it successful?" does point at something)."""
+    return i == 1 and tokens[0].lower in AUXILIARIES and any(t.lower in {"who", "that"} for t in tokens[2:])
 
 
 def _answer_for_noun(noun: str, last: Exchange) -> str | None:
