@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.earlier_card:
         earlier = json.loads(args.earlier_card.read_text(encoding="utf-8"))
         trained["earlier_stages"] = [*earlier.get("earlier_stages", []), earlier["training"]]
-        trained["notes"] = [f"earlier stage: {n}" for n in earlier.get("notes", [])]
+        # A stage-2 card's notes already say which stage each is about; a first stage's do not.
+        chained = bool(earlier.get("earlier_stages"))
+        trained["notes"] = [n if chained else f"earlier stage: {n}" for n in earlier.get("notes", [])]
     trained["notes"] = [*trained.get("notes", []), *args.note]
     work = Path(tempfile.mkdtemp(prefix="reader-export-"))
     try:

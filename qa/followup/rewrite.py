@@ -36,6 +36,8 @@ from qa.followup.words import (
 from qa.followup.entities import (
     _question_entities,
     _answer_entity,
+    _answer_for_noun,
+    _find_mention,
     _candidates,
     _coordinated,
     _entities,
@@ -276,35 +278,6 @@ def _is_cleft(tokens: list, i: int) -> bool:
     """"Was it Beria who ...?": an "it" right after the verb that a later who/that completes
     points at nothing ("Was it successful?" does point at something)."""
     return i == 1 and tokens[0].lower in AUXILIARIES and any(t.lower in {"who", "that"} for t in tokens[2:])
-
-
-def _answer_for_noun(noun: str, last: Exchange) -> str | None:
-    """"that body" right after "Which body did it form?" is the answer: "the State Committee"."""
-    answer = (last.answer or "").strip().rstrip(".")
-    asked_for = re.search(rf"\b(?:which|what)\s+(?:\w+\s+)?{re.escape(noun)}\b", last.question, re.IGNORECASE)
-    if not asked_for or not answer or len(answer.split()) > 8:
-        return None
-    return answer if answer.lower().startswith("the ") or not answer[0].isupper() else f"the {answer}"
-
-
-def _find_mention(noun: str, history: Sequence[Exchange]) -> str | None:
-    """The fullest recent mention of ``noun`` with a capitalised modifier: "the Hitler-Stalin pact"."""
-    stem = noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun
-    pattern = re.compile(
-        rf"\b((?:[A-Z][\w’'-]*\s+){{1,3}}){re.escape(stem)}s?\b|\b{re.escape(stem)}s?\s+(?:with|of|between)\s+((?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)"
-    )
-    for exchange in reversed(history):
-        for text in (exchange.answer or "", exchange.question, exchange.evidence):
-            for match in pattern.finditer(text):
-                if match.group(1):
-                    modifier = match.group(1).strip()
-                    if modifier.split()[0].lower() in _FUNCTION_WORDS:
-                        modifier = " ".join(modifier.split()[1:])
-                    if modifier:
-                        return f"the {modifier} {noun}"
-                elif match.group(2):
-                    return f"the {match.group(0).strip()}"
-    return None
 
 
 def _event(exchange: Exchange) -> str:
