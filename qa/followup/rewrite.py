@@ -30,6 +30,7 @@ from qa.followup.words import (
     _POSSESSIVE,
     _SUBJECT,
     _THING_NOUNS,
+    _Token,
     _words,
     is_definition,
 )
@@ -128,10 +129,7 @@ def unresolved_reference(question: str, lexicon: Lexicon = Lexicon()) -> str | N
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if token.lower in _PERSONAL or token.lower in _PLURAL:
             return token.text
-        if token.lower == "it" and not (
-            (nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"})
-            or _is_cleft(tokens, i)
-        ):
+        if token.lower == "it" and not _points_at_nothing(tokens, i):
             return token.text
         if token.lower in {"that", "this", "these", "those"} and nxt is not None and _next_is_noun(nxt):
             return f"{token.text} {nxt.text}"
@@ -213,10 +211,7 @@ def _replace_references(
         if word in _PERSONAL or word in _PLURAL or word in _IMPERSONAL:
             if bound_possessives and (word in _POSSESSIVE or (word == "her" and _next_is_noun(nxt))):
                 continue
-            if word == "it" and (
-                (nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"})
-                or _is_cleft(tokens, i)
-            ):
+            if word == "it" and _points_at_nothing(tokens, i):
                 continue
             if word in _IMPERSONAL:
                 referent = _pick_it(history, lexicon, own)
@@ -274,9 +269,13 @@ def _replace_references(
     return _pronoun_for_repeated_subject(text, named, candidates)
 
 
-def _is_cleft(tokens: list, i: int) -> bool:
-    """"Was it Beria who ...?": an "it" right after the verb that a later who/that completes
-    points at nothing ("Was it successful?" does point at something)."""
+def _points_at_nothing(tokens: list[_Token], i: int) -> bool:
+    """An "it" (``tokens[i]``) that refers to nothing: "it that ...", "is it true/possible/likely",
+    or a cleft, "Was it Beria who ...?" (right after the verb, completed by a later who/that;
+    "Was it successful?" does point at something)."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"}:
+        return True
     return i == 1 and tokens[0].lower in AUXILIARIES and any(t.lower in {"who", "that"} for t in tokens[2:])
 
 

@@ -160,8 +160,6 @@ def _core(token: str) -> str:
     return _POSSESSIVE_SUFFIX.sub("", token).rstrip(".") if len(token) > 2 else token
 
 
-
-
 _DEFINITION = re.compile(r"^(?:what|who)\s+(?:is|are|was|were)\s+([\w'-]+(?:\s+[\w'-]+){0,3})\s*[?!.]*$", re.IGNORECASE)
 
 
