@@ -505,3 +505,10 @@ def test_a_question_for_what_a_term_means_gets_nothing_added() -> None:
     ]
     assert resolve("What is primatology?", history, lexicon) == "What is primatology?"
     assert resolve("What was her first book?", history, lexicon) == "What was Donna Haraway's first book?"
+
+
+def test_it_right_after_the_verb_points_at_something_unless_a_cleft(lexicon: Lexicon) -> None:
+    # "Was it founded in secret?" asks about the Cominform; "Was it Zhdanov who ...?" is a cleft
+    # whose "it" points at nothing.
+    assert resolve("Was it founded in secret?", [COMINFORM], lexicon) == "Was the Cominform founded in secret?"
+    assert resolve("Was it Zhdanov who spoke there?", [COMINFORM], lexicon).startswith("Was it Zhdanov who")
