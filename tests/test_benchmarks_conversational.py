@@ -150,11 +150,11 @@ def test_a_malformed_canard_file_is_a_usage_error_naming_it(tmp_path: Path, cont
 
 def test_the_project_rewriter_chains_its_own_rewrites(tmp_path: Path) -> None:
     """Turn 2's "he" is resolved first, so turn 3's "his" still finds Molotov (and the title,
-    with use_title, is what a first question's pronoun points to)."""
+    with use_title, is what a first question's pronoun points to, and names him in full)."""
     history = (PastTurn("Who replaced Litvinov?", "Molotov"), PastTurn("When did he do it?", "In 1939"))
     item = RewriteItem("x", "g", "What was his title?", "What was Molotov's title?", history, "Vyacheslav Molotov", "Career")
     rewrite = project_rewriter()
-    assert rewrite(item) == "What was Molotov's title?"
+    assert rewrite(item) == "What was Vyacheslav Molotov's title?"  # the title gives the full name
     opener = RewriteItem("y", "g", "Where was he born?", "Where was Vyacheslav Molotov born?", (), "Vyacheslav Molotov", "Early life")
     assert rewrite(opener) == "Where was Vyacheslav Molotov born?"
     assert project_rewriter(use_title=False)(opener) == "Where was he born?"

@@ -189,6 +189,18 @@ def test_self_contained_questions_come_back_unchanged(question: str, history: li
     assert resolve(question, history, lexicon) == question
 
 
+def test_a_surname_alone_becomes_the_full_name_the_conversation_used(lexicon: Lexicon) -> None:
+    history = [Exchange("Where did Ada Brennan grow up?", "in Cork", "place")]
+    assert resolve("When did Brennan leave Cork?", history, lexicon) == "When did Ada Brennan leave Cork?"
+    assert resolve("What was Brennan's first job?", history, lexicon) == "What was Ada Brennan's first job?"
+    # Given in full already, however spelt, or a first name of its own: unchanged.
+    assert resolve("Did ada Brennan marry?", history, lexicon) == "Did ada Brennan marry?"
+    assert resolve("Did Tom Brennan marry?", history, lexicon) == "Did Tom Brennan marry?"
+    # Two Brennans in the conversation: which one is not for a rule to guess.
+    both = [*history, Exchange("Who was Ada Brennan's brother?", "her brother Liam Brennan", "person")]
+    assert resolve("When did Brennan leave Cork?", both, lexicon) == "When did Brennan leave Cork?"
+
+
 @pytest.mark.parametrize("question", ["And who was his countryman?", "Which post did he hold before that?", "And Beria?", "When?"])
 def test_follow_up_without_history_is_left_alone(question: str, lexicon: Lexicon) -> None:
     assert resolve(question, [], lexicon) == question

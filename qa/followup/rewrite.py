@@ -34,6 +34,7 @@ from qa.followup.words import (
     _words,
     is_definition,
 )
+from qa.followup.fullnames import with_full_names
 from qa.followup.entities import (
     _question_entities,
     _answer_entity,
@@ -53,6 +54,10 @@ from qa.followup.entities import (
 def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexicon()) -> str:
     """The standalone form of ``question`` given the conversation so far (oldest first)."""
     question = " ".join(question.split())
+    return with_full_names(_resolve(question, history, lexicon), history, lexicon)
+
+
+def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> str:
     recent = list(history)[-HISTORY_TURNS:]
     if not question or not recent:
         return question
