@@ -193,6 +193,8 @@ def test_a_surname_alone_becomes_the_full_name_the_conversation_used(lexicon: Le
     history = [Exchange("Where did Ada Brennan grow up?", "in Cork", "place")]
     assert resolve("When did Brennan leave Cork?", history, lexicon) == "When did Ada Brennan leave Cork?"
     assert resolve("What was Brennan's first job?", history, lexicon) == "What was Ada Brennan's first job?"
+    assert resolve("Did Brennan marry?", history, lexicon) == "Did Ada Brennan marry?"  # after the opener
+    assert resolve("Did Ada marry?", history, lexicon) == "Did Ada Brennan marry?"  # a first name alone too
     # Given in full already, however spelt, or a first name of its own: unchanged.
     assert resolve("Did ada Brennan marry?", history, lexicon) == "Did ada Brennan marry?"
     assert resolve("Did Tom Brennan marry?", history, lexicon) == "Did Tom Brennan marry?"

@@ -37,9 +37,10 @@ The rules, in order:
    he was brought into the Foreign Commissariat ...").
 7. A generic question with no entity or pronoun of its own ("What happened next?", "For what
    reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?".
-8. Last, a surname alone becomes the full name the conversation used ("When did Wilson die?"
-   about Carl Wilson → "When did Carl Wilson die?"), when one full name of the conversation ends
-   with it and the question gives no first name of its own.
+8. Last, a surname or a first name alone becomes the full name the conversation used ("When did
+   Wilson die?" about Carl Wilson → "When did Carl Wilson die?"; "Was Ben a writer?" → "Was Ben
+   Stein a writer?"), when one full name of the conversation ends (or starts) with it and the
+   question gives no other part of a name beside it.
 
 Names are recognised without a NER model: capitalised words, checked against a ``Lexicon`` of
 the capitalised words the corpus itself uses mid-sentence (so "Who" or "Which" are never names)
