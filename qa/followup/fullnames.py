@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qa.followup.entities import _answer_entity, _question_entities
-from qa.followup.words import PERSON, Entity, Exchange, Lexicon, _FUNCTION_WORDS, _POSSESSIVE_SUFFIX, _TOKEN, _core
+from qa.followup.words import PERSON, Entity, Exchange, Lexicon, _FUNCTION_WORDS, _TOKEN, _core
 
 
 def with_full_names(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> str:
@@ -57,8 +57,7 @@ def _full_names(history: Sequence[Exchange], lexicon: Lexicon) -> tuple[dict[str
     firsts: dict[str, set[str]] = {}
     for person in people:
         words = person.text.split()
-        if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and not _POSSESSIVE_SUFFIX.search(words[-1]):
+        if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
             full.setdefault(words[-1], set()).add(person.text)
             firsts.setdefault(words[0], set()).add(person.text)
     return full, firsts
-
