@@ -86,7 +86,8 @@ ABSTAINED = Exchange("Who won the 1954 football World Cup?", None, "person")
         ([TROIKA], "What did they dominate?", "What did Beria, Malenkov, and Khrustschev dominate?"),
         ([DIRECTION], "Who opposed them?", "Who opposed Zhdanov and Molotov?"),
         ([EUROPE], "What were their ambitions?", "What were the Beria-Malenkov group's ambitions?"),
-        # it / its: a thing of the last turn; with none in sight "it" is left as typed (splicing in
+        # it / its: a thing of the last turn; with none in sight (and Litvinov, typed a person by the
+        # name table, no opening subject it could be) "it" is left as typed (splicing in
         # the last turn's words, "the fact that Molotov replaced Litvinov", read worse than the
         # human rewrites of CANARD and CAsT).
         ([COMINFORM], "When was it founded?", "When was the Cominform founded?"),
@@ -527,3 +528,18 @@ def test_it_right_after_the_verb_points_at_something_unless_a_cleft(lexicon: Lex
     # whose "it" points at nothing.
     assert resolve("Was it founded in secret?", [COMINFORM], lexicon) == "Was the Cominform founded in secret?"
     assert resolve("Was it Zhdanov who spoke there?", [COMINFORM], lexicon).startswith("Was it Zhdanov who")
+
+
+def test_it_with_nothing_in_sight_is_what_the_conversation_opened_with() -> None:
+    # A conversation about a musical: no one was "he" or "she", the last turns named no thing
+    # that "it" could be, so "it" is the title it opened with, whatever kind its name looked like.
+    lexicon = Lexicon.from_texts(["About Gypsy", "Ethel Merman starred in the original production in 1959."])
+    history = [
+        Exchange(question="Gypsy", asked="Gypsy"),
+        Exchange("Who starred in Gypsy?", "Ethel Merman", "person", "", "Who starred in Gypsy?"),
+        Exchange("When was the first production?", "in 1959", "date", "", "When was the first production?"),
+    ]
+    assert resolve("Was it popular?", history, lexicon) == "Was Gypsy popular?"
+    # Once a question has said "she", the conversation is about a person: "it" stays as typed.
+    about_her = [*history, Exchange("When was Ethel Merman born?", "in 1908", "date", "", "When was she born?")]
+    assert resolve("Was it popular?", about_her, lexicon) == "Was it popular?"

@@ -23,8 +23,11 @@ The rules, in order:
    "Which post did he hold?" stays Dekanosov even after the answer "Stalin"), if the pronoun
    fits, else the most recent person; they/them/their → the most recent group (a list answer,
    "the Zhdanov group", "Lenin's two interviews"), else person; it/its → the last answer when it
-   is a thing, else the thing the recent turns mention most ("the Cominform"), else it stays
-   (splicing in the last turn's words read worse than the human rewrites of CANARD and CAsT);
+   is a thing, else the thing the recent turns mention most ("the Cominform"), else, when no
+   question so far has said he or she, the one name the conversation opened with (its first
+   question, or in CANARD the article's title: "Was it popular?" → "Was Gypsy popular?"; a
+   name the name table types as a person is never "it"), else it stays (splicing in the last
+   turn's words read worse than the human rewrites of CANARD and CAsT);
    with no person in the recent turns, he/she is the person the conversation is about, when two
    turns named them; "there" → "in <place>". A question for what a bare term means ("What is
    primatology?") gets nothing added. Candidates come from the last three turns, newest first: the answer

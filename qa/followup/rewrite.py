@@ -73,7 +73,7 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         return _bare_wh_question(body, last)
     mentions: Counter[str] = Counter()
     topic = _topic(history, lexicon, mentions)  # whom the whole conversation is about, computed once
-    rewritten = _replace_references(body, recent, lexicon, topic, mentions)
+    rewritten = _replace_references(body, recent, lexicon, topic, mentions, history)
     if rewritten is not None:
         return _sentence_case(rewritten)
     if is_definition(body):
@@ -194,10 +194,11 @@ def _is_generic(body: str, lexicon: Lexicon) -> bool:
 
 def _replace_references(
     body: str, history: Sequence[Exchange], lexicon: Lexicon, main: Entity | None = None,
-    mentions: Counter[str] | None = None,
+    mentions: Counter[str] | None = None, whole: Sequence[Exchange] = (),
 ) -> str | None:
     """Pronouns and demonstratives replaced by what they point to; None when there are none.
-    ``main`` is the conversation's topic and ``mentions`` how many questions named each entity."""
+    ``main`` is the conversation's topic, ``mentions`` how many questions named each entity and
+    ``whole`` the whole conversation (``history`` is its recent turns)."""
     mentions = mentions if mentions is not None else Counter()
     tokens = _words(body)
     own = {e.key for e in _entities(body, lexicon)}
@@ -219,7 +220,7 @@ def _replace_references(
             if word == "it" and _points_at_nothing(tokens, i):
                 continue
             if word in _IMPERSONAL:
-                referent = _pick_it(history, lexicon, own)
+                referent = _pick_it(history, lexicon, own, whole or history)
             elif word in _PERSONAL and topic and word in topic_pronouns:
                 referent = topic[0]
             else:
