@@ -543,3 +543,20 @@ def test_it_with_nothing_in_sight_is_what_the_conversation_opened_with() -> None
     # Once a question has said "she", the conversation is about a person: "it" stays as typed.
     about_her = [*history, Exchange("When was Ethel Merman born?", "in 1908", "date", "", "When was she born?")]
     assert resolve("Was it popular?", about_her, lexicon) == "Was it popular?"
+
+
+def test_a_turn_that_is_no_event_is_not_spliced_in_for_that() -> None:
+    # "before/after that" becomes the last turn as a clause only when that turn reads as one:
+    # an existential question, a request or a bare "Why is that?" do not.
+    lexicon = Lexicon.from_texts(["About Norman Borlaug", "Norman Borlaug won the Nobel Peace Prize in 1970."])
+    history = [
+        Exchange(question="Norman Borlaug", asked="Norman Borlaug"),
+        Exchange("What did Norman Borlaug win?", "the Nobel Peace Prize", "other", "", "What did he win?"),
+        Exchange("Are there any other interesting aspects about this article?", "He wrote about utopia.", "other", "",
+                 "Are there any other interesting aspects about this article?"),
+    ]
+    rewritten = resolve("Did he become famous after that?", history, lexicon)
+    assert rewritten == "Did Norman Borlaug become famous after that?"
+    asked = [*history[:2], Exchange("Can you tell me about his early life?", "He grew up in Iowa.", "other", "",
+                                    "Can you tell me about his early life?")]
+    assert resolve("What happened next?", asked, lexicon) == "What happened to Norman Borlaug next?"

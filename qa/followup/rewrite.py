@@ -81,9 +81,9 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
     if _is_generic(body, lexicon):
         event = _event(last)
         sequel = re.compile(r"\b(?:next|then|afterwards|later)\b", re.IGNORECASE)
-        if sequel.search(body):  # "What happened next?" → "What happened after <event>?"
+        if sequel.search(body) and _is_event(last):  # "What happened next?" → "What happened after <event>?"
             return _sentence_case(sequel.sub(f"after {event}", body, count=1))
-        if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)):
+        if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)) and _is_event(last):
             return _sentence_case(f"{body.rstrip('?!. ')} was it that {event}?")  # "For what reasons?"
         if topic is not None and not _mentions(body, topic):
             return _sentence_case(_with_topic(body, topic))
@@ -258,7 +258,7 @@ def _replace_references(
                 mention = _answer_for_noun(nxt.lower, last) or _find_mention(nxt.lower, history)
                 if mention:
                     replacements.append((token.start, nxt.end, mention))
-            elif not text_after or text_after[0] in "?!.,;":
+            elif (not text_after or text_after[0] in "?!.,;") and _is_event(last):
                 event = _event(last)
                 before = tokens[i - 1].lower if i > 0 else ""
                 if before in {"is", "was"}:
@@ -283,6 +283,22 @@ def _points_at_nothing(tokens: list[_Token], i: int) -> bool:
     if nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"}:
         return True
     return i == 1 and tokens[0].lower in AUXILIARIES and any(t.lower in {"who", "that"} for t in tokens[2:])
+
+
+_NO_EVENT = re.compile(
+    r"^(?:(?:is|are|was|were)\s+there|(?:can|could|would|will)\s+you\s+(?:tell|give|say)|tell\s+me|there\s)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_event(exchange: Exchange) -> bool:
+    """Whether the previous turn reads as a clause to put after "before"/"after"/"that": "Are there
+    any other interesting aspects?", "Can you tell me about ...?", "There was ..." and "Why is
+    that?" (whose clause would be "that") do not."""
+    if _NO_EVENT.match(exchange.question.strip()):
+        return False
+    clause = _words(_event(exchange))
+    return bool(clause) and clause[0].lower not in {"that", "this", "it"}
 
 
 def _event(exchange: Exchange) -> str:
