@@ -545,6 +545,22 @@ def test_it_with_nothing_in_sight_is_what_the_conversation_opened_with() -> None
     assert resolve("Was it popular?", about_her, lexicon) == "Was it popular?"
 
 
+def test_the_band_is_the_band_the_conversation_opened_with() -> None:
+    # "the band" in a conversation about a band names it (the human rewrites of CANARD do), where
+    # adding the topic at the end ("… for Fleet Foxes?") reads worse.
+    lexicon = Lexicon.from_texts(["About Fleet Foxes", "The band formed in Seattle in 2006."])
+    history = [
+        Exchange(question="Fleet Foxes", asked="Fleet Foxes"),
+        Exchange("Where is Fleet Foxes from?", "Seattle", "place", "", "Where is Fleet Foxes from?"),
+    ]
+    assert resolve("When did the band form?", history, lexicon) == "When did the band Fleet Foxes form?"
+    assert resolve("When did the band Fleet Foxes form?", history, lexicon) == "When did the band Fleet Foxes form?"
+    # In a conversation about a person, "the band" is theirs, not them: no name is put after it.
+    about_him = [*history, Exchange("Who sings in Fleet Foxes?", "Robin Pecknold", "person", "", "Who sings?"),
+                 Exchange("Where was Robin Pecknold born?", "Kirkland", "place", "", "Where was he born?")]
+    assert "the band Fleet Foxes" not in resolve("When did the band form?", about_him, lexicon)
+
+
 def test_a_turn_that_is_no_event_is_not_spliced_in_for_that() -> None:
     # "before/after that" becomes the last turn as a clause only when that turn reads as one:
     # an existential question, a request or a bare "Why is that?" do not.

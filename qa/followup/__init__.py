@@ -39,7 +39,12 @@ The rules, in order:
    Hitler-Stalin pact"); a bare "that" ("before that") → the previous turn as a clause ("before
    he was brought into the Foreign Commissariat ...").
 7. A generic question with no entity or pronoun of its own ("What happened next?", "For what
-   reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?".
+   reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?", when
+   that turn reads as a clause (not "Are there any other …?" or "Can you tell me …?"). A
+   question that names nothing and points at no one ("What happened in 1982?") is asked about
+   the conversation's topic ("… to Gus Van Sant …"); one that speaks of "the band", "the film"
+   and the like, in a conversation where no one is "he" or "she", names what the conversation
+   opened with: "When did the band form?" → "When did the band Fleet Foxes form?" (``topic``).
 8. Last, a surname or a first name alone becomes the full name the conversation used ("When did
    Wilson die?" about Carl Wilson → "When did Carl Wilson die?"; "Was Ben a writer?" → "Was Ben
    Stein a writer?"), when one full name of the conversation ends (or starts) with it and the

@@ -246,7 +246,7 @@ def _topic_people(exchange: Exchange, lexicon: Lexicon) -> tuple[list[Entity], s
     return added, _MALE | _FEMALE
 
 
-def _pick_it(history: Sequence[Exchange], lexicon: Lexicon, own: set[str], whole: Sequence[Exchange] = ()) -> Entity | None:
+def _pick_it(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
     """"it": the last answer when it is a thing; else the thing, place or group the recent turns
     keep mentioning (a group or an older thing needs two mentions)."""
     last = history[-1]
@@ -274,23 +274,7 @@ def _pick_it(history: Sequence[Exchange], lexicon: Lexicon, own: set[str], whole
     for age, _, entity in ranked:
         if mentions[entity.key] >= 2 or (age == 0 and entity.kind != GROUP):
             return entity
-    return _opening_subject(whole or history, lexicon, own)
-
-
-def _opening_subject(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
-    """"it" with nothing in sight: what the conversation opened with (the one name of its first
-    question, "Gypsy"; in CANARD, the article's title), when no question so far has said he or she. The
-    conversation is then about a thing, whatever kind of name it looked like ("Was it popular?"
-    → "Was Gypsy popular?")."""
-    first = _question_entities(history[0], lexicon)
-    if len(first) != 1 or first[0].key in own or " and " in first[0].text:
-        return None
-    if lexicon.kinds.get(first[0].key) == PERSON:
-        return None
-    for exchange in history:
-        if any(w.lower in _PERSONAL for w in _words(exchange.asked or exchange.question)):
-            return None
-    return first[0]
+    return None
 
 
 # --- rewriting ---------------------------------------------------------------------------------

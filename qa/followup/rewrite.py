@@ -35,6 +35,7 @@ from qa.followup.words import (
     is_definition,
 )
 from qa.followup.fullnames import with_full_names
+from qa.followup.topic import lacks_a_subject, name_the_kind, opening_subject, with_topic
 from qa.followup.entities import (
     _question_entities,
     _answer_entity,
@@ -86,35 +87,15 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)) and _is_event(last):
             return _sentence_case(f"{body.rstrip('?!. ')} was it that {event}?")  # "For what reasons?"
         if topic is not None and not _mentions(body, topic):
-            return _sentence_case(_with_topic(body, topic))
+            return _sentence_case(with_topic(body, topic))
         return question
-    if topic is not None and _lacks_a_subject(body, lexicon) and not _mentions(body, topic):
-        return _sentence_case(_with_topic(body, topic))
+    if lacks_a_subject(body, lexicon):
+        named = name_the_kind(body, history, lexicon)  # "the band" → "the band Smashing Pumpkins"
+        if named is not None:
+            return _sentence_case(named)
+        if topic is not None and not _mentions(body, topic):
+            return _sentence_case(with_topic(body, topic))
     return question
-
-
-_HAPPENED = re.compile(r"\bhappen(?:ed|s)?\b(?!\s+(?:to|with)\b)", re.IGNORECASE)
-
-
-def _with_topic(body: str, topic: Entity) -> str:
-    """"What happened in 1982?" → "What happened to Gus Van Sant in 1982?"; otherwise the topic
-    is added at the end: "Why were there financial problems for Frank Zappa?"."""
-    if _HAPPENED.search(body):
-        return _HAPPENED.sub(lambda m: f"{m.group()} to {topic.surface}", body, count=1)
-    return f"{body.rstrip('?!. ')} for {topic.surface}?"
-
-
-def _lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
-    """A question that names nothing and points at no one ("What happened in 1982?", "Why were
-    there financial problems?", "Was this album popular?"): no name but a year, no pronoun
-    that the rules above could not place. The topic is added (for retrieval, the name is what
-    finds the right document of a corpus)."""
-    words = _words(body)
-    if not words or words[0].lower not in WH_WORDS | AUXILIARIES:
-        return False
-    if any(w.lower in _PERSONAL or w.lower in _PLURAL or w.lower in _IMPERSONAL for w in words):
-        return False
-    return all(e.kind == YEAR for e in _entities(body, lexicon))
 
 
 def unresolved_reference(question: str, lexicon: Lexicon = Lexicon()) -> str | None:
@@ -220,7 +201,7 @@ def _replace_references(
             if word == "it" and _points_at_nothing(tokens, i):
                 continue
             if word in _IMPERSONAL:
-                referent = _pick_it(history, lexicon, own, whole or history)
+                referent = _pick_it(history, lexicon, own) or opening_subject(whole or history, lexicon, own)
             elif word in _PERSONAL and topic and word in topic_pronouns:
                 referent = topic[0]
             else:

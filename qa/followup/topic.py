@@ -1,0 +1,79 @@
+"""What a follow-up that names nothing is about: the conversation's topic (``with_topic``:
+"What happened in 1982?" → "What happened to Gus Van Sant in 1982?") or what it opened with.
+
+In a conversation where no question has said "he" or "she", the one name its first question
+gave (in CANARD, the article's title) is what it is about: "Was it popular?" about the musical
+*Gypsy* is "Was Gypsy popular?", and "How was the band formed?" about Smashing Pumpkins is "How
+was the band Smashing Pumpkins formed?". A name the corpus's name table types as a person is
+never that subject."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.followup.entities import _entities, _mentions, _question_entities
+from qa.followup.words import (
+    AUXILIARIES, PERSON, WH_WORDS, YEAR, Entity, Exchange, Lexicon, _IMPERSONAL, _PERSONAL, _PLURAL, _words,
+)
+
+# Nouns for the kinds of named thing a conversation is about ("the band", "the film").
+KIND_NOUNS = frozenset({
+    "band", "group", "album", "record", "single", "song", "book", "novel", "film", "movie", "show",
+    "series", "play", "musical", "team", "club", "company", "game", "magazine", "newspaper",
+    "painting", "tour", "organization", "organisation", "school", "university", "city", "town",
+    "country", "station", "programme", "program", "opera", "poem", "story", "project",
+})
+_KIND = re.compile(rf"\bthe\s+({'|'.join(sorted(KIND_NOUNS))})\b", re.IGNORECASE)
+
+
+def opening_subject(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
+    """The one entity of the conversation's first question, unless a question so far has said
+    he or she, the name table calls it a person, or the question names it already (``own``)."""
+    if not history:
+        return None
+    first = _question_entities(history[0], lexicon)
+    if len(first) != 1 or first[0].key in own or " and " in first[0].text:
+        return None
+    if lexicon.kinds.get(first[0].key) == PERSON:
+        return None
+    for exchange in history:
+        if any(w.lower in _PERSONAL for w in _words(exchange.asked or exchange.question)):
+            return None
+    return first[0]
+
+
+def name_the_kind(body: str, history: Sequence[Exchange], lexicon: Lexicon) -> str | None:
+    """"the band" → "the band <what the conversation opened with>"; None when there is nothing
+    to name. (Without a parser a compound is not told apart: "the record club" gets the name too.)"""
+    match = _KIND.search(body)
+    if not match:
+        return None
+    subject = opening_subject(history, lexicon, {e.key for e in _entities(body, lexicon)})
+    if subject is None or _mentions(body, subject):
+        return None
+    return body[: match.end()] + " " + subject.text + body[match.end() :]
+
+
+_HAPPENED = re.compile(r"\bhappen(?:ed|s)?\b(?!\s+(?:to|with)\b)", re.IGNORECASE)
+
+
+def with_topic(body: str, topic: Entity) -> str:
+    """"What happened in 1982?" → "What happened to Gus Van Sant in 1982?"; otherwise the topic
+    is added at the end: "Why were there financial problems for Frank Zappa?"."""
+    if _HAPPENED.search(body):
+        return _HAPPENED.sub(lambda m: f"{m.group()} to {topic.surface}", body, count=1)
+    return f"{body.rstrip('?!. ')} for {topic.surface}?"
+
+
+def lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
+    """A question that names nothing and points at no one ("What happened in 1982?", "Why were
+    there financial problems?", "Was this album popular?"): no name but a year, no pronoun
+    that the rewrite rules could not place. The topic is added (for retrieval, the name is what
+    finds the right document of a corpus)."""
+    words = _words(body)
+    if not words or words[0].lower not in WH_WORDS | AUXILIARIES:
+        return False
+    if any(w.lower in _PERSONAL or w.lower in _PLURAL or w.lower in _IMPERSONAL for w in words):
+        return False
+    return all(e.kind == YEAR for e in _entities(body, lexicon))
