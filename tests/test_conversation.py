@@ -576,3 +576,16 @@ def test_a_turn_that_is_no_event_is_not_spliced_in_for_that() -> None:
     asked = [*history[:2], Exchange("Can you tell me about his early life?", "He grew up in Iowa.", "other", "",
                                     "Can you tell me about his early life?")]
     assert resolve("What happened next?", asked, lexicon) == "What happened to Norman Borlaug next?"
+
+
+def test_a_name_runs_across_of_on_and_ampersand(lexicon: Lexicon) -> None:
+    # "Fiddler on the Roof" and "The Birth of a Nation" are one name each, not two.
+    bare = Lexicon.from_texts(["About Fiddler on the Roof", "About The Birth of a Nation", "Hall & Oates"])
+    history = [Exchange(question="Fiddler on the Roof", asked="Fiddler on the Roof")]
+    assert resolve("Was it popular?", history, bare) == "Was Fiddler on the Roof popular?"
+    history = [Exchange(question="The Birth of a Nation", asked="The Birth of a Nation")]
+    assert resolve("Who directed it?", history, bare) == "Who directed the Birth of a Nation?"
+    # A name the name table knows ends where it ends: Beria, not "Beria of the NKVD".
+    from qa.followup.entities import _entities
+
+    assert [e.text for e in _entities("Did Beria of the NKVD agree?", lexicon)][0] == "Beria"

@@ -50,7 +50,8 @@ The rules, in order:
    Stein a writer?"), when one full name of the conversation ends (or starts) with it and the
    question gives no other part of a name beside it.
 
-Names are recognised without a NER model: capitalised words, checked against a ``Lexicon`` of
+Names are recognised without a NER model: runs of capitalised words (joined across "of",
+"on" and "&": "Fiddler on the Roof", unless the name table ends the name sooner), checked against a ``Lexicon`` of
 the capitalised words the corpus itself uses mid-sentence (so "Who" or "Which" are never names)
 and typed by the corpus's name table when it has one (``names.json``: person, place,
 organisation, work), else by how the corpus uses them ("the Politburo" → thing, "in Asia" →

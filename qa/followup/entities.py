@@ -49,8 +49,13 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
             i += 1
             continue
         j = i
-        while j + 1 < len(tokens) and _is_name_word(tokens, j + 1, lexicon, inside=True) and not _POSSESSIVE_SUFFIX.search(tokens[j].text):
-            j += 1
+        while True:
+            while j + 1 < len(tokens) and _is_name_word(tokens, j + 1, lexicon, inside=True) and not _POSSESSIVE_SUFFIX.search(tokens[j].text):
+                j += 1
+            joined = _joined_by_connector(tokens, i, j, lexicon)
+            if joined is None:
+                break
+            j = joined
         words = [_core(t.text) for t in tokens[i : j + 1]]
         end = tokens[j].start + len(_core(tokens[j].text))
         head = tokens[j + 1].lower if j + 1 < len(tokens) and not _POSSESSIVE_SUFFIX.search(tokens[j].text) else ""
@@ -76,6 +81,23 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
         if all(phrase.start <= e.start and e.end <= phrase.end for e in overlapping):  # "Lenin's interviews"
             found.append(phrase)
     return sorted(found, key=lambda e: e.start)
+
+
+_CONNECTORS = {"of", "on", "&"}
+
+
+def _joined_by_connector(tokens: list[_Token], i: int, j: int, lexicon: Lexicon) -> int | None:
+    """One name across "of"/"on"/"&" (and a "the"/"a" after it): "The Birth of a Nation",
+    "Fiddler on the Roof", "Hall & Oates" -- the index of the next name word, or None. A name
+    the name table knows ends where it ends ("Beria of the NKVD" is Beria)."""
+    if j + 2 >= len(tokens) or tokens[j + 1].lower not in _CONNECTORS or _POSSESSIVE_SUFFIX.search(tokens[j].text):
+        return None
+    if " ".join(_core(t.text) for t in tokens[i : j + 1]).lower() in lexicon.kinds:
+        return None
+    k = j + 2
+    if tokens[k].lower in {"the", "a"} and k + 1 < len(tokens):
+        k += 1
+    return k if _is_name_word(tokens, k, lexicon, inside=True) else None
 
 
 _NOUN_PHRASE = re.compile(
