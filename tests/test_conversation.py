@@ -589,3 +589,5 @@ def test_a_name_runs_across_of_on_and_ampersand(lexicon: Lexicon) -> None:
     from qa.followup.entities import _entities
 
     assert [e.text for e in _entities("Did Beria of the NKVD agree?", lexicon)][0] == "Beria"
+    # A hyphen and digits stay in the name: "Blink-182", not "Blink".
+    assert [e.text for e in _entities("When did Blink-182 form?", Lexicon.from_texts(["About Blink-182"]))] == ["Blink-182"]

@@ -58,7 +58,7 @@ _CALENDAR = {
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday",
 }
-_TOKEN = re.compile(r"[A-Za-zÀ-ÿ][\wÀ-ÿ]*(?:[-.][A-Za-zÀ-ÿ][\wÀ-ÿ]*)*\.?(?:[’']s\b)?|\d+(?:[’']?s)?|[^\w\s]")
+_TOKEN = re.compile(r"[A-Za-zÀ-ÿ][\wÀ-ÿ]*(?:-\d+\b|[-.][A-Za-zÀ-ÿ][\wÀ-ÿ]*)*\.?(?:[’']s\b)?|\d+(?:[’']?s)?|[^\w\s]")
 _POSSESSIVE_SUFFIX = re.compile(r"[’']s$")
 
 
