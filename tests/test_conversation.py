@@ -589,5 +589,9 @@ def test_a_name_runs_across_of_on_and_ampersand(lexicon: Lexicon) -> None:
     from qa.followup.entities import _entities
 
     assert [e.text for e in _entities("Did Beria of the NKVD agree?", lexicon)][0] == "Beria"
+    # A capitalised function word alone is no name ("On" in "…; On tour they…"); in a run it is.
+    on = Lexicon.from_texts(["About Travis", "the band; On tour", "the single On Your Own"])
+    assert [e.text for e in _entities("Did On tour?", on)] == []
+    assert [e.text for e in _entities("Was On Your Own a hit?", on)] == ["On Your Own"]
     # A hyphen and digits stay in the name: "Blink-182", not "Blink".
     assert [e.text for e in _entities("When did Blink-182 form?", Lexicon.from_texts(["About Blink-182"]))] == ["Blink-182"]

@@ -57,6 +57,9 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
                 break
             j = joined
         words = [_core(t.text) for t in tokens[i : j + 1]]
+        if len(words) == 1 and words[0].lower() in _FUNCTION_WORDS:  # "On" alone is no name ("On Your Own" is)
+            i += 1
+            continue
         end = tokens[j].start + len(_core(tokens[j].text))
         head = tokens[j + 1].lower if j + 1 < len(tokens) and not _POSSESSIVE_SUFFIX.search(tokens[j].text) else ""
         determiner = "the" if i > 0 and tokens[i - 1].lower == "the" else ""
