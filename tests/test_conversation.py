@@ -589,7 +589,7 @@ def test_a_name_runs_across_of_on_and_ampersand(lexicon: Lexicon) -> None:
     from qa.followup.entities import _entities
 
     assert [e.text for e in _entities("Did Beria of the NKVD agree?", lexicon)][0] == "Beria"
-    # A capitalised function word alone is no name ("On" in "…; On tour they…"); in a run it is.
+    # A capitalised function word alone is no name ("On" of an answer "Dream On"); in a run it is.
     on = Lexicon.from_texts(["About Travis", "the band; On tour", "the single On Your Own"])
     assert [e.text for e in _entities("Did On tour?", on)] == []
     assert [e.text for e in _entities("Was On Your Own a hit?", on)] == ["On Your Own"]
