@@ -595,3 +595,9 @@ def test_a_name_runs_across_of_on_and_ampersand(lexicon: Lexicon) -> None:
     assert [e.text for e in _entities("Was On Your Own a hit?", on)] == ["On Your Own"]
     # A hyphen and digits stay in the name: "Blink-182", not "Blink".
     assert [e.text for e in _entities("When did Blink-182 form?", Lexicon.from_texts(["About Blink-182"]))] == ["Blink-182"]
+
+
+def test_an_opening_okay_stays_its_own_sentence(lexicon: Lexicon) -> None:
+    # "Okay. Was it founded in secret?" is rewritten after the "Okay.", not into ". Was ...".
+    assert resolve("Okay. Was it founded in secret?", [COMINFORM], lexicon) == "Okay. Was the Cominform founded in secret?"
+    assert resolve("Okay, was it founded in secret?", [COMINFORM], lexicon) == "Was the Cominform founded in secret?"

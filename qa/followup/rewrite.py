@@ -55,7 +55,13 @@ from qa.followup.entities import (
 def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexicon()) -> str:
     """The standalone form of ``question`` given the conversation so far (oldest first)."""
     question = " ".join(question.split())
+    opener = _OPENING_SENTENCE.match(question)
+    if opener:  # "Okay. Did the diet help?": the rest is the question; "Okay." stays as said
+        return opener.group() + resolve(question[opener.end() :], history, lexicon)
     return with_full_names(_resolve(question, history, lexicon), history, lexicon)
+
+
+_OPENING_SENTENCE = re.compile(r"^(?:ok|okay|now|so|and|but|then|also|right|alright|great|thanks)[.!]\s+(?=\S)", re.IGNORECASE)
 
 
 def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> str:
