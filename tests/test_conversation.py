@@ -601,3 +601,14 @@ def test_an_opening_okay_stays_its_own_sentence(lexicon: Lexicon) -> None:
     # "Okay. Was it founded in secret?" is rewritten after the "Okay.", not into ". Was ...".
     assert resolve("Okay. Was it founded in secret?", [COMINFORM], lexicon) == "Okay. Was the Cominform founded in secret?"
     assert resolve("Okay, was it founded in secret?", [COMINFORM], lexicon) == "Was the Cominform founded in secret?"
+
+
+def test_that_album_is_the_album_named_beside_it() -> None:
+    # "that album" → the title the last answer gave it in apposition, quoted or not.
+    lexicon = Lexicon.from_texts(["About White Lion", 'Their fourth album, "Museum", came out in 1991.'])
+    history = [
+        Exchange(question="White Lion", asked="White Lion"),
+        Exchange("What did White Lion release in 1991?", 'Their fourth album, "Museum", came out in 1991.', "other", "",
+                 "What did they release in 1991?"),
+    ]
+    assert resolve("How was that album received?", history, lexicon) == "How was the album Museum received?"

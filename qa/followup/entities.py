@@ -358,10 +358,12 @@ def _answer_for_noun(noun: str, last: Exchange) -> str | None:
 
 
 def _find_mention(noun: str, history: Sequence[Exchange]) -> str | None:
-    """The fullest recent mention of ``noun`` with a capitalised modifier: "the Hitler-Stalin pact"."""
+    """The fullest recent mention of ``noun`` with a capitalised modifier ("the Hitler-Stalin
+    pact") or a name in apposition ('their second album, "Museum"' → "the album Museum")."""
     stem = noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun
     pattern = re.compile(
         rf"\b((?:[A-Z][\w’'-]*\s+){{1,3}}){re.escape(stem)}s?\b|\b{re.escape(stem)}s?\s+(?:with|of|between)\s+((?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)"
+        rf"|\b{re.escape(stem)},?\s+(?:[“\"]([^”\"]{{2,60}})[”\"]|([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){{0,4}}))"
     )
     for exchange in reversed(history):
         for text in (exchange.answer or "", exchange.question, exchange.evidence):
@@ -374,4 +376,6 @@ def _find_mention(noun: str, history: Sequence[Exchange]) -> str | None:
                         return f"the {modifier} {noun}"
                 elif match.group(2):
                     return f"the {match.group(0).strip()}"
+                elif match.group(3) or match.group(4):  # 'the album "Museum"', 'the album, Substance'
+                    return f"the {noun} {(match.group(3) or match.group(4)).strip()}"
     return None

@@ -14,16 +14,10 @@ from collections.abc import Sequence
 
 from qa.followup.entities import _entities, _mentions, _question_entities
 from qa.followup.words import (
-    AUXILIARIES, PERSON, WH_WORDS, YEAR, Entity, Exchange, Lexicon, _IMPERSONAL, _PERSONAL, _PLURAL, _words,
+    AUXILIARIES, KIND_NOUNS, PERSON, WH_WORDS, YEAR, Entity, Exchange, Lexicon, _IMPERSONAL, _PERSONAL, _PLURAL,
+    _words,
 )
 
-# Nouns for the kinds of named thing a conversation is about ("the band", "the film").
-KIND_NOUNS = frozenset({
-    "band", "group", "album", "record", "single", "song", "book", "novel", "film", "movie", "show",
-    "series", "play", "musical", "team", "club", "company", "game", "magazine", "newspaper",
-    "painting", "tour", "organization", "organisation", "school", "university", "city", "town",
-    "country", "station", "programme", "program", "opera", "poem", "story", "project",
-})
 _KIND = re.compile(rf"\bthe\s+({'|'.join(sorted(KIND_NOUNS))})\b", re.IGNORECASE)
 
 

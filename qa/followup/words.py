@@ -47,6 +47,13 @@ _THING_NOUNS = {
     "picture", "attempt", "downfall", "proposal", "proposals", "movement", "organisation",
     "organization", "body", "bureau", "meeting", "treaty", "plan", "programme", "program",
 }
+# Nouns for the kinds of named thing a conversation is about ("the band", "the film").
+KIND_NOUNS = frozenset({
+    "band", "group", "album", "record", "single", "song", "book", "novel", "film", "movie", "show",
+    "series", "play", "musical", "team", "club", "company", "game", "magazine", "newspaper",
+    "painting", "tour", "organization", "organisation", "school", "university", "city", "town",
+    "country", "station", "programme", "program", "opera", "poem", "story", "project",
+})
 _PERSONAL = {"he": PERSON, "him": PERSON, "his": PERSON, "she": PERSON, "her": PERSON, "hers": PERSON}
 _PLURAL = {"they", "them", "their", "theirs"}
 _IMPERSONAL = {"it", "its"}
