@@ -612,3 +612,13 @@ def test_that_album_is_the_album_named_beside_it() -> None:
                  "What did they release in 1991?"),
     ]
     assert resolve("How was that album received?", history, lexicon) == "How was the album Museum received?"
+
+
+def test_a_name_asked_about_with_what_is_no_person() -> None:
+    # "What was Emergence?" asks about a thing (a section of her career): "she" stays the singer.
+    lexicon = Lexicon.from_texts(["About Leontyne Price", "Emergence", "In 1954 Price made her debut at Town Hall."])
+    history = [
+        Exchange(question="Leontyne Price", asked="Leontyne Price"),
+        Exchange("What was Emergence?", "In 1954 Price made her debut at Town Hall.", "other", "", "What was Emergence?"),
+    ]
+    assert resolve("Did she get an award?", history, lexicon) == "Did Leontyne Price get an award?"

@@ -230,9 +230,20 @@ def _question_entities(exchange: Exchange, lexicon: Lexicon) -> list[Entity]:
             if not answer or len(answer.split()) > 4:
                 continue
             entity = Entity(f"{answer}'s {entity.text[6:]}", entity.kind, "", entity.start, entity.end)
+        if entity.kind == PERSON and _asked_what(exchange.question, entity) and entity.key not in lexicon.kinds:
+            entity = Entity(entity.text, THING, entity.determiner, entity.start, entity.end)
         if entity.kind != YEAR:
             found.append(entity)
     return found
+
+
+_WHAT_IS = re.compile(r"^\s*what\s+(?:is|was|are|were)\s+(?:the\s+)?", re.IGNORECASE)
+
+
+def _asked_what(question: str, entity: Entity) -> bool:
+    """"What was Emergence?": a name asked about with "what", not "who", is no person."""
+    opener = _WHAT_IS.match(question)
+    return opener is not None and entity.start == opener.end() and not question[entity.end :].strip(" ?!.")
 
 
 def _candidates(history: Sequence[Exchange], lexicon: Lexicon) -> list[Entity]:
