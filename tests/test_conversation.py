@@ -555,6 +555,9 @@ def test_the_band_is_the_band_the_conversation_opened_with() -> None:
     ]
     assert resolve("When did the band form?", history, lexicon) == "When did the band Fleet Foxes form?"
     assert resolve("When did the band Fleet Foxes form?", history, lexicon) == "When did the band Fleet Foxes form?"
+    # "they" is the band too, rather than a lower-case plural the last question had.
+    battles = [*history, Exchange("What were the legal battles?", None, "other", "", "What were the legal battles?")]
+    assert resolve("Did they record again?", battles, lexicon) == "Did Fleet Foxes record again?"
     # In a conversation about a person, "the band" is theirs, not them: no name is put after it.
     about_him = [*history, Exchange("Who sings in Fleet Foxes?", "Robin Pecknold", "person", "", "Who sings?"),
                  Exchange("Where was Robin Pecknold born?", "Kirkland", "place", "", "Where was he born?")]

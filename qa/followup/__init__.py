@@ -22,7 +22,9 @@ The rules, in order:
 5. Pronouns: he/him/his/she/her → the person the previous rewrite brought in (the topic: "he" in
    "Which post did he hold?" stays Dekanosov even after the answer "Stalin"), if the pronoun
    fits, else the most recent person; they/them/their → the most recent group (a list answer,
-   "the Zhdanov group", "Lenin's two interviews"), else person; it/its → the last answer when it
+   "the Zhdanov group", "Lenin's two interviews"), else person, and in a conversation where no
+   one has been he or she, the name it opened with rather than a lower-case plural ("they"
+   about Blink-182 is not "the legal battles"); it/its → the last answer when it
    is a thing, else the thing the recent turns mention most ("the Cominform"), else, when no
    question so far has said he or she, the one name the conversation opened with (its first
    question, or in CANARD the article's title: "Was it popular?" → "Was Gypsy popular?"; a

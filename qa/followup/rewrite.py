@@ -25,6 +25,7 @@ from qa.followup.words import (
     _GROUP_NOUNS,
     _IMPERSONAL,
     _LEADING_CONNECTIVES,
+    _OPENING_SENTENCE,
     _PERSONAL,
     _PLURAL,
     _POSSESSIVE,
@@ -35,6 +36,7 @@ from qa.followup.words import (
     is_definition,
 )
 from qa.followup.fullnames import with_full_names
+from qa.followup.events import last_event, reads_as_event
 from qa.followup.topic import lacks_a_subject, name_the_kind, opening_subject, with_topic
 from qa.followup.entities import (
     _question_entities,
@@ -61,8 +63,6 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
     return with_full_names(_resolve(question, history, lexicon), history, lexicon)
 
 
-_OPENING_SENTENCE = re.compile(r"^(?:ok|okay|now|so|and|but|then|also|right|alright|great|thanks)[.!]\s+(?=\S)", re.IGNORECASE)
-
 
 def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> str:
     recent = list(history)[-HISTORY_TURNS:]
@@ -86,11 +86,11 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
     if is_definition(body):
         return question
     if _is_generic(body, lexicon):
-        event = _event(last)
+        event = last_event(last)
         sequel = re.compile(r"\b(?:next|then|afterwards|later)\b", re.IGNORECASE)
-        if sequel.search(body) and _is_event(last):  # "What happened next?" → "What happened after <event>?"
+        if sequel.search(body) and reads_as_event(last):  # "What happened next?" → "What happened after <event>?"
             return _sentence_case(sequel.sub(f"after {event}", body, count=1))
-        if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)) and _is_event(last):
+        if len(_words(body)) <= 3 and not any(w.lower in AUXILIARIES for w in _words(body)) and reads_as_event(last):
             return _sentence_case(f"{body.rstrip('?!. ')} was it that {event}?")  # "For what reasons?"
         if topic is not None and not _mentions(body, topic):
             return _sentence_case(with_topic(body, topic))
@@ -212,6 +212,9 @@ def _replace_references(
                 referent = topic[0]
             else:
                 referent = _pick(word, candidates)
+                if word in _PLURAL and (referent is None or referent.text[:1].islower()):
+                    # "they" in a conversation about a band is the band, not "the legal battles"
+                    referent = opening_subject(whole or history, lexicon, own) or referent
                 answered = _answer_entity(last, lexicon)
                 # "he" is the person the conversation is about, not someone a question once
                 # mentioned in passing (unless the last answer was that person).
@@ -245,8 +248,8 @@ def _replace_references(
                 mention = _answer_for_noun(nxt.lower, last) or _find_mention(nxt.lower, history)
                 if mention:
                     replacements.append((token.start, nxt.end, mention))
-            elif (not text_after or text_after[0] in "?!.,;") and _is_event(last):
-                event = _event(last)
+            elif (not text_after or text_after[0] in "?!.,;") and reads_as_event(last):
+                event = last_event(last)
                 before = tokens[i - 1].lower if i > 0 else ""
                 if before in {"is", "was"}:
                     replacements.append((token.start, token.end, f"it that {event}"))
@@ -270,45 +273,6 @@ def _points_at_nothing(tokens: list[_Token], i: int) -> bool:
     if nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"}:
         return True
     return i == 1 and tokens[0].lower in AUXILIARIES and any(t.lower in {"who", "that"} for t in tokens[2:])
-
-
-_NO_EVENT = re.compile(
-    r"^(?:(?:is|are|was|were)\s+there|(?:can|could|would|will)\s+you\s+(?:tell|give|say)|tell\s+me|there\s)\b",
-    re.IGNORECASE,
-)
-
-
-def _is_event(exchange: Exchange) -> bool:
-    """Whether the previous turn reads as a clause to put after "before"/"after"/"that": "Are there
-    any other interesting aspects?", "Can you tell me about ...?", "There was ..." and "Why is
-    that?" (whose clause would be "that") do not."""
-    if _NO_EVENT.match(exchange.question.strip()):
-        return False
-    clause = _words(_event(exchange))
-    return bool(clause) and clause[0].lower not in {"that", "this", "it"}
-
-
-def _event(exchange: Exchange) -> str:
-    """The previous turn as a clause: "Dekanosov was brought into the Foreign Commissariat"."""
-    question = exchange.question.strip().rstrip("?!. ").strip()
-    cleft = re.match(r"^\w+(?:\s+\w+)?\s+(?:was|is) it that\s+(.+)$", question, re.IGNORECASE)
-    if cleft:  # our own "When was it that Molotov replaced Litvinov"
-        return cleft.group(1)
-    words = question.split()
-    answer = (exchange.answer or "").strip().rstrip(".")
-    subject_question = (
-        len(words) > 1 and words[0].lower() in {"who", "what"} and words[1].lower() not in {"did", "does", "do"}
-    )
-    if subject_question and answer and len(answer.split()) <= 6:
-        return f"{answer} {' '.join(words[1:])}"
-    if len(words) > 2 and words[0].lower() == "whose" and answer and len(answer.split()) <= 4:
-        return f"{answer}'s {' '.join(words[1:])}"  # "Whose birthday was celebrated" → "Malenkov's birthday was ..."
-    rest = words[1:] if words and words[0].lower() in WH_WORDS else words
-    if rest and words and words[0].lower() in {"which", "what", "how", "whose"} and rest[0].lower() not in AUXILIARIES:
-        rest = rest[1:]  # "which post", "how many"
-    if rest and rest[0].lower() in AUXILIARIES and len(rest) > 2:
-        rest = rest[1:]
-    return " ".join(rest) or question
 
 
 _AUX_QUESTION = re.compile(
@@ -341,7 +305,7 @@ def _bare_wh_question(body: str, last: Exchange) -> str:
             return f"{word} {aux} {answer} {rest}?"
         if not answer:
             return f"{word} {aux} {rest}?"
-    return f"{word} was it that {_event(last)}?"
+    return f"{word} was it that {last_event(last)}?"
 
 
 def _pronoun_for_repeated_subject(text: str, named: dict[str, str], candidates: list[Entity]) -> str:

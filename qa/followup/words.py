@@ -19,6 +19,8 @@ AUXILIARIES = {
     "would", "will", "should", "shall", "may", "might", "must",
 }
 _LEADING_CONNECTIVES = re.compile(r"^(?:and|but|so|then|also|ok|okay|now)\b[\s,]*", re.IGNORECASE)
+# "Okay. Did the diet help?": an opening sentence of its own, kept as said.
+_OPENING_SENTENCE = re.compile(r"^(?:ok|okay|now|so|and|but|then|also|right|alright|great|thanks)[.!]\s+(?=\S)", re.IGNORECASE)
 _ELLIPSIS_OPENERS = re.compile(
     r"^(?:(?:and|but)\s+)?(?:what|how)\s+about\b\s*|^(?:and|but|also)\b\s*", re.IGNORECASE
 )
