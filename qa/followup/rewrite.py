@@ -63,7 +63,6 @@ def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexic
     return with_full_names(_resolve(question, history, lexicon), history, lexicon)
 
 
-
 def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> str:
     recent = list(history)[-HISTORY_TURNS:]
     if not question or not recent:
