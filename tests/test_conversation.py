@@ -579,6 +579,9 @@ def test_a_turn_that_is_no_event_is_not_spliced_in_for_that() -> None:
     asked = [*history[:2], Exchange("Can you tell me about his early life?", "He grew up in Iowa.", "other", "",
                                     "Can you tell me about his early life?")]
     assert resolve("What happened next?", asked, lexicon) == "What happened to Norman Borlaug next?"
+    asked_what = [*history[:2], Exchange("What can you tell me about his education?", "He studied forestry.", "other",
+                                         "", "What can you tell me about his education?")]
+    assert "tell me" not in resolve("What happened next?", asked_what, lexicon)
 
 
 def test_a_name_runs_across_of_on_and_ampersand(lexicon: Lexicon) -> None:
