@@ -628,3 +628,10 @@ def test_a_name_asked_about_with_what_is_no_person() -> None:
         Exchange("What was Emergence?", "In 1954 Price made her debut at Town Hall.", "other", "", "What was Emergence?"),
     ]
     assert resolve("Did she get an award?", history, lexicon) == "Did Leontyne Price get an award?"
+
+
+def test_his_after_a_person_the_question_names_is_theirs(lexicon: Lexicon) -> None:
+    # "his" after "Molotov" is Molotov's own, not the last turn's Litvinov.
+    history = [Exchange("Who replaced Litvinov?", "Molotov", "person", "", "Who replaced Litvinov?")]
+    assert resolve("Did Molotov keep his post?", history, lexicon) == "Did Molotov keep his post?"
+    assert resolve("Did he keep his post?", history, lexicon) == "Did Molotov keep his post?"

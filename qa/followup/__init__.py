@@ -35,7 +35,8 @@ The rules, in order:
    primatology?") gets nothing added. Candidates come from the last three turns, newest first: the answer
    when it names something, then the entities of that turn's standalone question. Only the
    first pronoun of each referent is replaced, so the result still reads naturally; a possessive
-   after "Who <verb>" belongs to the asker ("Who told of it in his book?") and stays.
+   after "Who <verb>" belongs to the asker ("Who told of it in his book?") and stays, as does
+   "his"/"her" after a person the question names ("Did Molotov keep his post?").
 6. Demonstratives: "that body" right after "Which body ...?" → the answer; "that pact" → the
    nearest "X pact" mentioned in the recent questions, answers or cited quotes ("the
    Hitler-Stalin pact"); a bare "that" ("before that") → the previous turn as a clause ("before

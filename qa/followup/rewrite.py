@@ -187,7 +187,8 @@ def _replace_references(
     ``whole`` the whole conversation (``history`` is its recent turns)."""
     mentions = mentions if mentions is not None else Counter()
     tokens = _words(body)
-    own = {e.key for e in _entities(body, lexicon)}
+    own_entities = _entities(body, lexicon)
+    own = {e.key for e in own_entities}
     candidates = [c for c in _candidates(history, lexicon) if c.key not in own]
     topic, topic_pronouns = _topic_people(history[-1], lexicon)
     topic = [c for c in topic if c.key not in own]
@@ -202,6 +203,11 @@ def _replace_references(
         text_after = body[token.end :].lstrip()
         if word in _PERSONAL or word in _PLURAL or word in _IMPERSONAL:
             if bound_possessives and (word in _POSSESSIVE or (word == "her" and _next_is_noun(nxt))):
+                continue
+            # "Did McMahon speak about his time on the show?": his/her after a person the
+            # question names is that person's.
+            if (word == "his" or (word == "her" and _next_is_noun(nxt))) and any(
+                    e.kind == PERSON and e.end <= token.start for e in own_entities):
                 continue
             if word == "it" and _points_at_nothing(tokens, i):
                 continue
