@@ -424,6 +424,26 @@ def test_a_question_about_nobody_in_particular_is_asked_about_the_topic() -> Non
     assert resolve("Who is Matt Damon?", history, lexicon) == "Who is Matt Damon?"
 
 
+def test_the_topic_is_the_genitive_of_a_noun_phrase_where_the_phrase_ends() -> None:
+    history, lexicon = _conversation_about(
+        "Jeff Tweedy", ("Where did Jeff Tweedy grow up?", "He grew up in Belleville, Illinois."))
+    assert resolve("Who raised the child?", history, lexicon) == "Who raised the child of Jeff Tweedy?"
+    assert resolve("What was the scandal about?", history, lexicon) == "What was the scandal of Jeff Tweedy about?"
+    # After "did", the subject is followed by its verb; after an opening "Was", by its predicate.
+    assert resolve("Did the treatment work?", history, lexicon) == "Did the treatment of Jeff Tweedy work?"
+    assert resolve("Was the lawsuit successful?", history, lexicon) == "Was the lawsuit of Jeff Tweedy successful?"
+    assert resolve("Is the studio still open?", history, lexicon) == "Is the studio of Jeff Tweedy still open?"
+    # A lone word after "did" is the verb ("that" is a pronoun there): the topic goes at the end.
+    assert resolve("Did that sell well?", history, lexicon) == "Did that sell well for Jeff Tweedy?"
+
+
+def test_a_name_runs_across_its_lower_case_particles() -> None:
+    history, lexicon = _conversation_about(
+        "Van der Graaf Generator", ("When did Van der Graaf Generator form?", "They formed in 1967."))
+    assert resolve("When did the band break up?", history, lexicon) == (
+        "When did the band Van der Graaf Generator break up?")
+
+
 def test_he_is_the_person_the_conversation_is_about_not_one_mentioned_in_passing() -> None:
     history, lexicon = _conversation_about(
         "Ken Norton",

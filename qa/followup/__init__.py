@@ -45,7 +45,8 @@ The rules, in order:
    reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?", when
    that turn reads as a clause (not "Are there any other …?" or "Can you tell me …?"). A
    question that names nothing and points at no one ("What happened in 1982?") is asked about
-   the conversation's topic ("… to Gus Van Sant …"); one that speaks of "the band", "the film"
+   the conversation's topic ("… to Gus Van Sant …", "Who raised the child of Marion Davies?",
+   else "… for Frank Zappa?" at the end); one that speaks of "the band", "the film"
    and the like, in a conversation where no one is "he" or "she", names what the conversation
    opened with: "When did the band form?" → "When did the band Fleet Foxes form?" (``topic``).
 8. Last, a surname or a first name alone becomes the full name the conversation used ("When did
@@ -54,7 +55,8 @@ The rules, in order:
    question gives no other part of a name beside it.
 
 Names are recognised without a NER model: runs of capitalised words (joined across "of",
-"on" and "&": "Fiddler on the Roof", unless the name table ends the name sooner), checked against a ``Lexicon`` of
+"on" and "&": "Fiddler on the Roof", unless the name table ends the name sooner, and across
+particles: "Van der Graaf Generator"), checked against a ``Lexicon`` of
 the capitalised words the corpus itself uses mid-sentence (so "Who" or "Which" are never names)
 and typed by the corpus's name table when it has one (``names.json``: person, place,
 organisation, work), else by how the corpus uses them ("the Politburo" → thing, "in Asia" →

@@ -87,13 +87,22 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
 
 
 _CONNECTORS = {"of", "on", "&"}
+# Lower-case particles inside a surname: "Van der Graaf Generator", "Vincent van Gogh".
+_NAME_PARTICLES = {"van", "der", "den", "de", "von", "da", "du", "del", "della", "di", "le", "la", "bin", "al"}
 
 
 def _joined_by_connector(tokens: list[_Token], i: int, j: int, lexicon: Lexicon) -> int | None:
     """One name across "of"/"on"/"&" (and a "the"/"a" after it): "The Birth of a Nation",
     "Fiddler on the Roof", "Hall & Oates" -- the index of the next name word, or None. A name
     the name table knows ends where it ends ("Beria of the NKVD" is Beria)."""
-    if j + 2 >= len(tokens) or tokens[j + 1].lower not in _CONNECTORS or _POSSESSIVE_SUFFIX.search(tokens[j].text):
+    if j + 2 >= len(tokens) or _POSSESSIVE_SUFFIX.search(tokens[j].text):
+        return None
+    if tokens[j + 1].text in _NAME_PARTICLES:
+        k = j + 2
+        if tokens[k].text in _NAME_PARTICLES and k + 1 < len(tokens):  # "van der"
+            k += 1
+        return k if _is_name_word(tokens, k, lexicon, inside=True) else None
+    if tokens[j + 1].lower not in _CONNECTORS:
         return None
     if " ".join(_core(t.text) for t in tokens[i : j + 1]).lower() in lexicon.kinds:
         return None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from qa.followup.entities import _entities, _mentions, _question_entities
 from qa.followup.words import (
-    AUXILIARIES, KIND_NOUNS, PERSON, WH_WORDS, YEAR, Entity, Exchange, Lexicon, _IMPERSONAL, _PERSONAL, _PLURAL,
+    AUXILIARIES, KIND_NOUNS, PERSON, _FUNCTION_WORDS, WH_WORDS, YEAR, Entity, Exchange, Lexicon, _IMPERSONAL, _PERSONAL, _PLURAL,
     _words,
 )
 
@@ -50,14 +50,61 @@ def name_the_kind(body: str, history: Sequence[Exchange], lexicon: Lexicon) -> s
 
 
 _HAPPENED = re.compile(r"\bhappen(?:ed|s)?\b(?!\s+(?:to|with)\b)", re.IGNORECASE)
+_DETERMINERS = {"the", "this", "that", "these", "those"}
+_PLAIN_WORD = re.compile(r"^[a-z][a-z-]*$")
+_DO_SUPPORT = {"do", "does", "did", "can", "could", "will", "would", "should", "may", "might", "must"}
+_BE = {"is", "was", "are", "were", "has", "have", "had"}
+_ADVERBIAL_WH = re.compile(r"^(?:why|how|when|where)$", re.IGNORECASE)
+_ADVERBS = {"ever", "still", "well", "never", "always", "already", "often", "even", "too", "again", "out", "up", "off"}
 
 
 def with_topic(body: str, topic: Entity) -> str:
-    """"What happened in 1982?" → "What happened to Gus Van Sant in 1982?"; otherwise the topic
-    is added at the end: "Why were there financial problems for Frank Zappa?"."""
+    """"What happened in 1982?" → "What happened to Gus Van Sant in 1982?"; a noun phrase gets
+    the topic as its genitive: "Was this album of Frenzal Rhomb popular?", "Who raised the
+    child of Marion Davies?"; otherwise the topic is added at the end: "Why were there
+    financial problems for Frank Zappa?"."""
     if _HAPPENED.search(body):
         return _HAPPENED.sub(lambda m: f"{m.group()} to {topic.surface}", body, count=1)
+    end = _noun_phrase_end(body)
+    if end is not None:
+        return f"{body[:end]} of {topic.surface}{body[end:]}"
     return f"{body.rstrip('?!. ')} for {topic.surface}?"
+
+
+def _noun_phrase_end(body: str) -> int | None:
+    """Where the last plain noun phrase of ``body`` ends ("the critical praise", "this album":
+    a determiner and one to three lower-case words up to a function word or the end), or None
+    when none is sure. A subject right after "did"/"can" is followed by the bare verb ("Did the
+    treatment work?" ends after "treatment"), and right after an opening "Was"/"Is" by its
+    predicate ("Was the movie popular?" ends after "movie"); a lone word there is the verb
+    ("Did that work?"): no phrase."""
+    stops = _FUNCTION_WORDS | _ADVERBS
+    spans = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[\w'’-]+|[^\w\s]", body)]
+    found = None
+    for i, (text, _, _) in enumerate(spans):
+        if text.lower() not in _DETERMINERS:
+            continue
+        j = i + 1
+        while j < len(spans) and j - i <= 3 and _PLAIN_WORD.match(spans[j][0]) and spans[j][0] not in stops:
+            j += 1
+        words = [t for t, _, _ in spans[i + 1 : j]]
+        following = spans[j][0] if j < len(spans) else None
+        if not words or words[-1].endswith("ed"):
+            continue
+        if following is not None and following[0].isalnum() and following.lower() not in stops:
+            continue  # the phrase runs on past three words, or into a name
+        before = [t for t, _, _ in spans[:i]]
+        aux = before[-1].lower() if before else ""
+        opening = len(before) == 1 or len(before) == 2 and _ADVERBIAL_WH.match(before[0]) is not None
+        predicate_follows = aux in _DO_SUPPORT or aux in _BE and opening
+        end = spans[j - 1][2]
+        if predicate_follows and (following is None or not following[0].isalnum() or aux in _DO_SUPPORT):
+            if len(words) == 2:
+                end = spans[i + 1][2]  # the second word is the verb or the predicate
+            elif len(words) > 2 or len(before) == 1 or aux in _DO_SUPPORT:
+                continue  # not sure where the phrase ends, or a lone word that is the verb
+        found = end
+    return found
 
 
 def lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
