@@ -424,6 +424,19 @@ def test_a_question_about_nobody_in_particular_is_asked_about_the_topic() -> Non
     assert resolve("Who is Matt Damon?", history, lexicon) == "Who is Matt Damon?"
 
 
+def test_someone_things_happen_to_is_no_place() -> None:
+    history, lexicon = _conversation_about(
+        "Nina Simone", ("What happened to Nina in 1974?", "Simone recorded her last album for RCA."))
+    assert resolve("Where was she a student?", history, lexicon) == "Where was Nina Simone a student?"
+
+
+def test_his_after_who_points_back_unless_before_what_one_says_or_writes() -> None:
+    history, lexicon = _conversation_about(
+        "Carl Wilson", ("When did Carl Wilson die?", "Carl died of lung cancer on February 6, 1998."))
+    assert resolve("Who took over after his death?", history, lexicon) == "Who took over after Carl Wilson's death?"
+    assert resolve("Who quoted him in her memoirs?", history, lexicon) == "Who quoted Carl Wilson in her memoirs?"
+
+
 def test_the_topic_is_the_genitive_of_a_noun_phrase_where_the_phrase_ends() -> None:
     history, lexicon = _conversation_about(
         "Jeff Tweedy", ("Where did Jeff Tweedy grow up?", "He grew up in Belleville, Illinois."))

@@ -195,14 +195,15 @@ def _replace_references(
     replacements: list[tuple[int, int, str]] = []
     named: dict[str, str] = {}  # referent key → the pronoun the user used for it
     last = history[-1]
-    # "Who told of it in his book?": a possessive after "Who <verb>" is the asker's own subject.
+    # "Who told of it in his book?": a possessive after "Who <verb>" before what one says or
+    # writes is the subject's own; "Who took over after his death?" points back.
     bound_possessives = len(tokens) > 1 and tokens[0].lower == "who" and tokens[1].lower not in AUXILIARIES
     for i, token in enumerate(tokens):
         word = token.lower
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         text_after = body[token.end :].lstrip()
         if word in _PERSONAL or word in _PLURAL or word in _IMPERSONAL:
-            if bound_possessives and (word in _POSSESSIVE or (word == "her" and _next_is_noun(nxt))):
+            if bound_possessives and (word in _POSSESSIVE or word == "her") and _says_own(tokens[i + 1 :]):
                 continue
             # "Did McMahon speak about his time on the show?": his/her after a person the
             # question names is that person's.
@@ -268,6 +269,22 @@ def _replace_references(
     for start, end, new in sorted(replacements, reverse=True):
         text = text[:start] + new + text[end:]
     return _pronoun_for_repeated_subject(text, named, candidates)
+
+
+_OWN_WORDS = {
+    "book", "books", "memoirs", "memoir", "diary", "autobiography", "speech", "address", "letter",
+    "letters", "article", "report", "interview", "testimony", "account", "essay", "words", "statement",
+}
+
+
+def _says_own(following: list[_Token]) -> bool:
+    """The possessive is before something one says or writes ("his main address", "her memoirs")."""
+    for token in following[:3]:
+        if token.lower in _OWN_WORDS:
+            return True
+        if not token.text.isalpha() or token.lower in _FUNCTION_WORDS:
+            return False
+    return False
 
 
 def _points_at_nothing(tokens: list[_Token], i: int) -> bool:

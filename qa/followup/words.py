@@ -110,7 +110,9 @@ class Lexicon:
                 if previous == "the":
                     after_the[word] += 1
                 elif previous in _LOCATIVE and not _POSSESSIVE_SUFFIX.search(token):
-                    after_locative[word] += 1
+                    # "What happened to Nina?": something happens to a person as much as to a place
+                    if not (previous == "to" and i > 1 and tokens[i - 2].lower().startswith("happen")):
+                        after_locative[word] += 1
         names = frozenset(w.lower() for w in capitalised)
         things = frozenset(w.lower() for w, n in capitalised.items() if after_the[w] / n >= 0.3)
         places = frozenset(
