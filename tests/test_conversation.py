@@ -437,6 +437,15 @@ def test_his_after_who_points_back_unless_before_what_one_says_or_writes() -> No
     assert resolve("Who quoted him in her memoirs?", history, lexicon) == "Who quoted Carl Wilson in her memoirs?"
 
 
+def test_any_and_anything_questions_get_the_topic_too() -> None:
+    history, lexicon = _conversation_about(
+        "Salvador Dalí", ("Where was Salvador Dalí born?", "He was born in Figueres, Catalonia."))
+    assert resolve("Any sisters?", history, lexicon) == "Any sisters for Salvador Dalí?"
+    assert resolve("Anything else interesting?", history, lexicon) == "Anything else interesting for Salvador Dalí?"
+    assert resolve("In what year did the exhibition open?", history, lexicon) == (
+        "In what year did the exhibition of Salvador Dalí open?")
+
+
 def test_the_topic_is_the_genitive_of_a_noun_phrase_where_the_phrase_ends() -> None:
     history, lexicon = _conversation_about(
         "Jeff Tweedy", ("Where did Jeff Tweedy grow up?", "He grew up in Belleville, Illinois."))

@@ -18,6 +18,8 @@ from qa.followup.words import (
     _words,
 )
 
+# "Any sisters?", "Anything else interesting?", "In what year was it founded?"
+_OPENERS = {"any", "anything", "anyone", "anybody", "in"}
 _KIND = re.compile(rf"\bthe\s+({'|'.join(sorted(KIND_NOUNS))})\b", re.IGNORECASE)
 
 
@@ -113,7 +115,7 @@ def lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
     that the rewrite rules could not place. The topic is added (for retrieval, the name is what
     finds the right document of a corpus)."""
     words = _words(body)
-    if not words or words[0].lower not in WH_WORDS | AUXILIARIES:
+    if not words or words[0].lower not in WH_WORDS | AUXILIARIES | _OPENERS:
         return False
     if any(w.lower in _PERSONAL or w.lower in _PLURAL or w.lower in _IMPERSONAL for w in words):
         return False
