@@ -446,6 +446,15 @@ def test_any_and_anything_questions_get_the_topic_too() -> None:
         "In what year did the exhibition of Salvador Dalí open?")
 
 
+def test_a_question_opener_is_no_surname_and_an_open_question_no_event() -> None:
+    history, lexicon = _conversation_about(
+        "Jessi Colter", ("Who produced her first album?", "Don Was"))
+    assert resolve("Was it successful?", history, lexicon) != "Don Was it successful?"
+    history, lexicon = _conversation_about(
+        "Bill Monroe", ("Anything else you found interesting?", "He toured with the Blue Grass Boys."))
+    assert "interesting" not in resolve("What happened after that?", history, lexicon)
+
+
 def test_the_topic_is_the_genitive_of_a_noun_phrase_where_the_phrase_ends() -> None:
     history, lexicon = _conversation_about(
         "Jeff Tweedy", ("Where did Jeff Tweedy grow up?", "He grew up in Belleville, Illinois."))

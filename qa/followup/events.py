@@ -10,14 +10,17 @@ from qa.followup.words import AUXILIARIES, WH_WORDS, Exchange, _words
 
 
 _NO_EVENT = re.compile(r"^(?:(?:is|are|was|were)\s+there|there\s)\b", re.IGNORECASE)
+# "Anything else interesting?", "Did he do anything else important?": asks for what is not known yet.
+_OPEN_ENDED = re.compile(r"^(?:any|anything|anyone|anybody)\b|\b(?:anything|else)\b", re.IGNORECASE)
 _REQUEST = re.compile(r"\b(?:(?:can|could|would|will)\s+you\s+(?:tell|give|say|share)|tell\s+me)\b", re.IGNORECASE)
 
 
 def reads_as_event(exchange: Exchange) -> bool:
     """Whether the previous turn reads as a clause to put after "before"/"after"/"that": "Are there
-    any other interesting aspects?", "(What) can you tell me about ...?", "There was ..." and "Why is
-    that?" (whose clause would be "that") do not."""
-    if _NO_EVENT.match(exchange.question.strip()) or _REQUEST.search(exchange.question):
+    any other interesting aspects?", "(What) can you tell me about ...?", "There was ...", "Anything
+    else?" and "Why is that?" (whose clause would be "that") do not."""
+    question = exchange.question.strip()
+    if _NO_EVENT.match(question) or _REQUEST.search(question) or _OPEN_ENDED.search(question):
         return False
     clause = _words(last_event(exchange))
     return bool(clause) and clause[0].lower not in {"that", "this", "it"}

@@ -20,6 +20,8 @@ def with_full_names(question: str, history: Sequence[Exchange], lexicon: Lexicon
     out, done = [], 0
     for i, token in enumerate(tokens):
         word = _core(token.group())
+        if word.lower() in _FUNCTION_WORDS:
+            continue  # "Was it successful?" is no question about the producer Don Was
         if (i > 0 and _is_name(tokens[i - 1].group())) or (i + 1 < len(tokens) and _is_name(tokens[i + 1].group())):
             continue  # part of a longer name already ("Tom Brennan", "Wilson Pickett")
         names = full.get(word) or firsts.get(word)

@@ -221,7 +221,8 @@ def _replace_references(
                 if word in _PLURAL and (referent is None or referent.text[:1].islower()):
                     # "they" in a conversation about a band is the band, not "the legal battles"
                     referent = opening_subject(whole or history, lexicon, own) or referent
-                answered = _answer_entity(last, lexicon)
+                # the last answer, when the last question asked for a person ("Who did she marry?")
+                answered = _answer_entity(last, lexicon) if _asks_for_a_person(last) else None
                 # "he" is the person the conversation is about, not someone a question once
                 # mentioned in passing (unless the last answer was that person).
                 if (word in _PERSONAL and main is not None and main.kind == PERSON and referent is not None
@@ -269,6 +270,12 @@ def _replace_references(
     for start, end, new in sorted(replacements, reverse=True):
         text = text[:start] + new + text[end:]
     return _pronoun_for_repeated_subject(text, named, candidates)
+
+
+def _asks_for_a_person(exchange: Exchange) -> bool:
+    """"Who did she partner with?" does; "What were some of the song titles?" does not."""
+    first = exchange.question.split(maxsplit=1)[0].lower() if exchange.question.strip() else ""
+    return exchange.answer_type == "person" or first in {"who", "whom", "whose", "with"}
 
 
 _OWN_WORDS = {
