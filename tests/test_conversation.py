@@ -455,6 +455,12 @@ def test_a_question_opener_is_no_surname_and_an_open_question_no_event() -> None
     assert "interesting" not in resolve("What happened after that?", history, lexicon)
 
 
+def test_a_name_in_any_latin_script_is_one_word() -> None:
+    history, lexicon = _conversation_about(
+        "Marin Čilić", ("How did Marin Čilić do in 2008?", "He reached the semi-finals in Melbourne."))
+    assert resolve("Did Marin win?", history, lexicon) == "Did Marin Čilić win?"
+
+
 def test_the_topic_is_the_genitive_of_a_noun_phrase_where_the_phrase_ends() -> None:
     history, lexicon = _conversation_about(
         "Jeff Tweedy", ("Where did Jeff Tweedy grow up?", "He grew up in Belleville, Illinois."))

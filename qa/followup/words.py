@@ -67,7 +67,8 @@ _CALENDAR = {
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday",
 }
-_TOKEN = re.compile(r"[A-Za-zÀ-ÿ][\wÀ-ÿ]*(?:-\d+\b|[-.][A-Za-zÀ-ÿ][\wÀ-ÿ]*)*\.?(?:[’']s\b)?|\d+(?:[’']?s)?|[^\w\s]")
+# A word starts with a letter of any script ("Čilić", "Łódź"): [^\W\d_] is a Unicode letter.
+_TOKEN = re.compile(r"[^\W\d_]\w*(?:-\d+\b|[-.][^\W\d_]\w*)*\.?(?:[’']s\b)?|\d+(?:[’']?s)?|[^\w\s]")
 _POSSESSIVE_SUFFIX = re.compile(r"[’']s$")
 
 
