@@ -461,6 +461,17 @@ def test_a_name_in_any_latin_script_is_one_word() -> None:
     assert resolve("Did Marin win?", history, lexicon) == "Did Marin Čilić win?"
 
 
+def test_a_question_about_nothing_named_gets_the_name_the_conversation_opened_with() -> None:
+    # No person and nothing named twice: the topic is the one name the conversation opened with.
+    history, lexicon = _conversation_about("Wu-Tang Clan", ("When did the group form?", "In 1992, in Staten Island."))
+    assert resolve("Where was the premiere held?", history, lexicon) == "Where was the premiere of Wu-Tang Clan held?"
+    assert resolve("What was the public's reaction?", history, lexicon) == "What was the public's reaction for Wu-Tang Clan?"
+    # A lower-case opening ("the benefits of yoga") is no such name.
+    history = [Exchange("What are the benefits?", "more flexibility", "other", "more flexibility", "What are the benefits?")]
+    lexicon = Lexicon.from_texts(["What are the benefits?", "more flexibility"])
+    assert resolve("Why is breathing important?", history, lexicon) == "Why is breathing important?"
+
+
 def test_the_topic_is_the_genitive_of_a_noun_phrase_where_the_phrase_ends() -> None:
     history, lexicon = _conversation_about(
         "Jeff Tweedy", ("Where did Jeff Tweedy grow up?", "He grew up in Belleville, Illinois."))

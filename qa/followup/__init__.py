@@ -46,7 +46,8 @@ The rules, in order:
    that turn reads as a clause (not "Are there any other …?" or "Can you tell me …?"). A
    question that names nothing and points at no one ("What happened in 1982?") is asked about
    the conversation's topic ("… to Gus Van Sant …", "Who raised the child of Marion Davies?",
-   else "… for Frank Zappa?" at the end); one that speaks of "the band", "the film"
+   else "… for Frank Zappa?" at the end), or, with no such topic, about the name it opened
+   with; one that speaks of "the band", "the film"
    and the like, in a conversation where no one is "he" or "she", names what the conversation
    opened with: "When did the band form?" → "When did the band Fleet Foxes form?" (``topic``).
 8. Last, a surname or a first name alone becomes the full name the conversation used ("When did

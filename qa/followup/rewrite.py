@@ -98,6 +98,11 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         named = name_the_kind(body, history, lexicon)  # "the band" → "the band Smashing Pumpkins"
         if named is not None:
             return _sentence_case(named)
+        if topic is None and unresolved_reference(body, lexicon) is None:
+            # no person and no thing named twice, nor a "that pact" left unplaced: the name the
+            # conversation opened with
+            opened = opening_subject(history, lexicon, {e.key for e in _entities(body, lexicon)})
+            topic = opened if opened is not None and opened.text[:1].isupper() else None
         if topic is not None and not _mentions(body, topic):
             return _sentence_case(with_topic(body, topic))
     return question
