@@ -97,8 +97,8 @@ def _noun_phrase_end(body: str) -> int | None:
             continue  # the phrase runs on past three words, or into a name
         before = [t for t, _, _ in spans[:i]]
         aux = before[-1].lower() if before else ""
-        opening = len(before) == 1 or len(before) == 2 and _ADVERBIAL_WH.match(before[0]) is not None
-        predicate_follows = aux in _DO_SUPPORT or aux in _BE and opening
+        opening = len(before) == 1 or (len(before) == 2 and _ADVERBIAL_WH.match(before[0]) is not None)
+        predicate_follows = aux in _DO_SUPPORT or (aux in _BE and opening)
         end = spans[j - 1][2]
         if predicate_follows and (following is None or not following[0].isalnum() or aux in _DO_SUPPORT):
             if len(words) == 2:
