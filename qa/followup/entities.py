@@ -29,6 +29,7 @@ from qa.followup.words import (
     _YEAR,
     _core,
     _words,
+    happens_to,
 )
 
 def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
@@ -74,8 +75,7 @@ def _entities(text: str, lexicon: Lexicon) -> list[Entity]:
             kind = GROUP
         else:
             possessive = bool(_POSSESSIVE_SUFFIX.search(tokens[j].text))  # "at Stalin's side": no place
-            # "What happened to Vanilla Ice": something happens to a person as much as to a place.
-            happened = previous == "to" and i > 1 and tokens[i - 2].lower.startswith("happen")
+            happened = happens_to(tokens[i - 2].text if i > 1 else "", previous)  # "What happened to Vanilla Ice"
             kind = _kind_of(words, "" if (possessive or happened) and previous in _LOCATIVE else previous, lexicon)
         found.append(Entity(" ".join(words), kind, determiner, tokens[i].start, end))
         i = j + 1

@@ -56,7 +56,7 @@ _DETERMINERS = {"the", "this", "that", "these", "those"}
 _PLAIN_WORD = re.compile(r"^[a-z][a-z-]*$")
 _DO_SUPPORT = {"do", "does", "did", "can", "could", "will", "would", "should", "may", "might", "must"}
 _BE = {"is", "was", "are", "were", "has", "have", "had"}
-_ADVERBIAL_WH = re.compile(r"^(?:why|how|when|where)$", re.IGNORECASE)
+_ADVERBIAL_WH = {"why", "how", "when", "where"}
 _ADVERBS = {"ever", "still", "well", "never", "always", "already", "often", "even", "too", "again", "out", "up", "off"}
 
 
@@ -81,6 +81,8 @@ def _noun_phrase_end(body: str) -> int | None:
     predicate ("Was the movie popular?" ends after "movie"); a lone word there is the verb
     ("Did that work?"): no phrase."""
     stops = _FUNCTION_WORDS | _ADVERBS
+    # Its own split, not _words: that drops punctuation ("the tune, …" ends at the comma) and keeps
+    # a full stop on a word as an abbreviation's ("the play." would end after the stop).
     spans = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[\w'’-]+|[^\w\s]", body)]
     found = None
     for i, (text, _, _) in enumerate(spans):
@@ -97,7 +99,7 @@ def _noun_phrase_end(body: str) -> int | None:
             continue  # the phrase runs on past three words, or into a name
         before = [t for t, _, _ in spans[:i]]
         aux = before[-1].lower() if before else ""
-        opening = len(before) == 1 or (len(before) == 2 and _ADVERBIAL_WH.match(before[0]) is not None)
+        opening = len(before) == 1 or (len(before) == 2 and before[0].lower() in _ADVERBIAL_WH)
         predicate_follows = aux in _DO_SUPPORT or (aux in _BE and opening)
         end = spans[j - 1][2]
         if predicate_follows and (following is None or not following[0].isalnum() or aux in _DO_SUPPORT):

@@ -72,6 +72,12 @@ _TOKEN = re.compile(r"[^\W\d_]\w*(?:-\d+\b|[-.][^\W\d_]\w*)*\.?(?:[’']s\b)?|\d
 _POSSESSIVE_SUFFIX = re.compile(r"[’']s$")
 
 
+def happens_to(before: str, previous: str) -> bool:
+    """"What happened to Nina?": something happens to a person as much as to a place, so the
+    name after it is no place."""
+    return previous.lower() == "to" and before.lower().startswith("happen")
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One past turn as the resolver sees it."""
@@ -111,8 +117,7 @@ class Lexicon:
                 if previous == "the":
                     after_the[word] += 1
                 elif previous in _LOCATIVE and not _POSSESSIVE_SUFFIX.search(token):
-                    # "What happened to Nina?": something happens to a person as much as to a place
-                    if not (previous == "to" and i > 1 and tokens[i - 2].lower().startswith("happen")):
+                    if not happens_to(tokens[i - 2] if i > 1 else "", previous):
                         after_locative[word] += 1
         names = frozenset(w.lower() for w in capitalised)
         things = frozenset(w.lower() for w, n in capitalised.items() if after_the[w] / n >= 0.3)
