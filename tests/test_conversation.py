@@ -10,6 +10,7 @@ import pytest
 from conftest import ARTICLE, ROOT
 
 from qa.followup import Exchange, Lexicon, resolve
+from qa.followup.fullnames import with_full_names
 
 DEV_CONVERSATIONS = ROOT / "tests" / "data" / "conversations_dev.jsonl"
 
@@ -447,12 +448,23 @@ def test_any_and_anything_questions_get_the_topic_too() -> None:
 
 
 def test_a_question_opener_is_no_surname_and_an_open_question_no_event() -> None:
-    history, lexicon = _conversation_about(
-        "Jessi Colter", ("Who produced her first album?", "Don Was"))
-    assert resolve("Was it successful?", history, lexicon) != "Don Was it successful?"
+    history = [Exchange("Jessi Colter", asked="Jessi Colter"),
+               Exchange("Who produced her album?", "Don Was", "person", "produced by Don Was", "Who produced her album?")]
+    lexicon = Lexicon.from_texts(["About Jessi Colter", "Who produced her album?", "It was produced by Don Was."])
+    assert with_full_names("Was it successful?", history, lexicon) == "Was it successful?"  # not "Don Was it …"
     history, lexicon = _conversation_about(
         "Bill Monroe", ("Anything else you found interesting?", "He toured with the Blue Grass Boys."))
     assert "interesting" not in resolve("What happened after that?", history, lexicon)
+
+
+def test_the_last_answer_outranks_the_topic_only_after_a_question_for_a_person() -> None:
+    history, lexicon = _conversation_about(
+        "Jessi Colter",
+        ("What made Jessi Colter return to music?", "a new studio album, Out of the Ashes"),
+        ("Who did Jessi Colter partner with on the album?", "produced by Don Was"),
+        ("What were some of the song titles?", "Out of the Rain,"),
+    )
+    assert resolve("What else has she been working on?", history, lexicon) == "What else has Jessi Colter been working on?"
 
 
 def test_a_name_in_any_latin_script_is_one_word() -> None:
@@ -466,6 +478,9 @@ def test_a_question_about_nothing_named_gets_the_name_the_conversation_opened_wi
     history, lexicon = _conversation_about("Wu-Tang Clan", ("When did the group form?", "In 1992, in Staten Island."))
     assert resolve("Where was the premiere held?", history, lexicon) == "Where was the premiere of Wu-Tang Clan held?"
     assert resolve("What was the public's reaction?", history, lexicon) == "What was the public's reaction for Wu-Tang Clan?"
+    # The same with nothing said yet but the title: no person or thing named twice, so no topic.
+    history, lexicon = _conversation_about("The Verve")
+    assert resolve("What happened in 1995?", history, lexicon) == "What happened to the Verve in 1995?"
     # A lower-case opening ("the benefits of yoga") is no such name.
     history = [Exchange("What are the benefits?", "more flexibility", "other", "more flexibility", "What are the benefits?")]
     lexicon = Lexicon.from_texts(["What are the benefits?", "more flexibility"])
