@@ -1,5 +1,6 @@
 """The rewrite rules, in order (see ``qa.followup``): ellipsis, left dislocation, bare question
-words, pronouns and demonstratives, generic questions, questions about nobody in particular."""
+words, pronouns and demonstratives (``references``), generic questions, questions about nobody
+in particular (``topic``)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from qa.followup.entities import _coordinated, _entities, _mentions, _next_is_noun, _topic
+from qa.followup.events import last_event, reads_as_event
+from qa.followup.fullnames import with_full_names
+from qa.followup.references import points_at_nothing, replace_references
+from qa.followup.topic import lacks_a_subject, name_the_kind, opening_subject, with_topic
 from qa.followup.words import (
     AUXILIARIES,
-    Entity,
-    Exchange,
     GROUP,
     HISTORY_TURNS,
-    Lexicon,
     PERSON,
     PLACE,
     PREPOSITIONS,
@@ -28,31 +31,13 @@ from qa.followup.words import (
     _OPENING_SENTENCE,
     _PERSONAL,
     _PLURAL,
-    _POSSESSIVE,
-    _SUBJECT,
     _THING_NOUNS,
-    _Token,
+    Exchange,
+    Lexicon,
     _words,
     is_definition,
 )
-from qa.followup.fullnames import with_full_names
-from qa.followup.events import last_event, reads_as_event
-from qa.followup.topic import lacks_a_subject, name_the_kind, opening_subject, with_topic
-from qa.followup.entities import (
-    _question_entities,
-    _answer_entity,
-    _answer_for_noun,
-    _find_mention,
-    _candidates,
-    _coordinated,
-    _entities,
-    _mentions,
-    _next_is_noun,
-    _pick,
-    _pick_it,
-    _topic,
-    _topic_people,
-)
+
 
 def resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon = Lexicon()) -> str:
     """The standalone form of ``question`` given the conversation so far (oldest first)."""
@@ -79,7 +64,7 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         return _bare_wh_question(body, last)
     mentions: Counter[str] = Counter()
     topic = _topic(history, lexicon, mentions)  # whom the whole conversation is about, computed once
-    rewritten = _replace_references(body, recent, lexicon, topic, mentions, history)
+    rewritten = replace_references(body, recent, lexicon, topic, mentions, history)
     if rewritten is not None:
         return _sentence_case(rewritten)
     if is_definition(body):
@@ -125,7 +110,7 @@ def unresolved_reference(question: str, lexicon: Lexicon = Lexicon()) -> str | N
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if token.lower in _PERSONAL or token.lower in _PLURAL:
             return token.text
-        if token.lower == "it" and not _points_at_nothing(tokens, i):
+        if token.lower == "it" and not points_at_nothing(tokens, i):
             return token.text
         if token.lower in {"that", "this", "these", "those"} and nxt is not None and _next_is_noun(nxt):
             return f"{token.text} {nxt.text}"
@@ -180,135 +165,6 @@ def _is_generic(body: str, lexicon: Lexicon) -> bool:
     return len(content) <= 1
 
 
-# --- entities ----------------------------------------------------------------------------------
-
-
-def _replace_references(
-    body: str, history: Sequence[Exchange], lexicon: Lexicon, main: Entity | None = None,
-    mentions: Counter[str] | None = None, whole: Sequence[Exchange] = (),
-) -> str | None:
-    """Pronouns and demonstratives replaced by what they point to; None when there are none.
-    ``main`` is the conversation's topic, ``mentions`` how many questions named each entity and
-    ``whole`` the whole conversation (``history`` is its recent turns)."""
-    mentions = mentions if mentions is not None else Counter()
-    tokens = _words(body)
-    own_entities = _entities(body, lexicon)
-    own = {e.key for e in own_entities}
-    candidates = [c for c in _candidates(history, lexicon) if c.key not in own]
-    topic, topic_pronouns = _topic_people(history[-1], lexicon)
-    topic = [c for c in topic if c.key not in own]
-    replacements: list[tuple[int, int, str]] = []
-    named: dict[str, str] = {}  # referent key → the pronoun the user used for it
-    last = history[-1]
-    # "Who told of it in his book?": a possessive after "Who <verb>" before what one says or
-    # writes is the subject's own; "Who took over after his death?" points back.
-    bound_possessives = len(tokens) > 1 and tokens[0].lower == "who" and tokens[1].lower not in AUXILIARIES
-    for i, token in enumerate(tokens):
-        word = token.lower
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        text_after = body[token.end :].lstrip()
-        if word in _PERSONAL or word in _PLURAL or word in _IMPERSONAL:
-            if bound_possessives and (word in _POSSESSIVE or word == "her") and _says_own(tokens[i + 1 :]):
-                continue
-            # "Did McMahon speak about his time on the show?": his/her after a person the
-            # question names is that person's.
-            if (word == "his" or (word == "her" and _next_is_noun(nxt))) and any(
-                    e.kind == PERSON and e.end <= token.start for e in own_entities):
-                continue
-            if word == "it" and _points_at_nothing(tokens, i):
-                continue
-            if word in _IMPERSONAL:
-                referent = _pick_it(history, lexicon, own) or opening_subject(whole or history, lexicon, own)
-            elif word in _PERSONAL and topic and word in topic_pronouns:
-                referent = topic[0]
-            else:
-                referent = _pick(word, candidates)
-                if word in _PLURAL and (referent is None or referent.text[:1].islower()):
-                    # "they" in a conversation about a band is the band, not "the legal battles"
-                    referent = opening_subject(whole or history, lexicon, own) or referent
-                # the last answer, when the last question asked for a person ("Who did she marry?")
-                answered = _answer_entity(last, lexicon) if _asks_for_a_person(last) else None
-                # "he" is the person the conversation is about, not someone a question once
-                # mentioned in passing (unless the last answer was that person).
-                if (word in _PERSONAL and main is not None and main.kind == PERSON and referent is not None
-                        and referent.key != main.key and main.key not in own
-                        and (answered is None or answered.key != referent.key)
-                        and mentions[main.key] >= 2 and mentions[main.key] > mentions[referent.key]
-                        # still the topic: the last question named them, or named no one else
-                        and (main.key in (asked := {e.key for e in _question_entities(last, lexicon)})
-                             or referent.key not in asked)):
-                    referent = main
-            if (referent is None and word in _PERSONAL and main is not None and main.kind == PERSON
-                    and main.key not in own and mentions[main.key] >= 2):
-                referent = main  # no one in sight: the person the conversation is about
-            if referent is None:
-                continue
-            if referent.key in named:
-                continue
-            named[referent.key] = word
-            possessive = word in _POSSESSIVE or (word == "her" and _next_is_noun(nxt))
-            text = referent.surface + ("'s" if possessive else "")
-            replacements.append((token.start, token.end, text))
-        elif word == "there" and not (nxt is not None and nxt.lower in AUXILIARIES | {"be"}) and not (
-            i > 0 and tokens[i - 1].lower in AUXILIARIES
-        ):
-            place = next((c for c in candidates if c.kind == PLACE), None)
-            if place is not None:
-                replacements.append((token.start, token.end, f"in {place.surface}"))
-        elif word in {"that", "this", "these", "those"}:
-            if nxt is not None and _next_is_noun(nxt) and text_after.startswith(nxt.text):
-                mention = _answer_for_noun(nxt.lower, last) or _find_mention(nxt.lower, history)
-                if mention:
-                    replacements.append((token.start, nxt.end, mention))
-            elif (not text_after or text_after[0] in "?!.,;") and reads_as_event(last):
-                event = last_event(last)
-                before = tokens[i - 1].lower if i > 0 else ""
-                if before in {"is", "was"}:
-                    replacements.append((token.start, token.end, f"it that {event}"))
-                elif before in PREPOSITIONS:
-                    replacements.append((token.start, token.end, event))
-                else:
-                    replacements.append((token.start, token.end, f"that {event}"))
-    if not replacements:
-        return None
-    text = body
-    for start, end, new in sorted(replacements, reverse=True):
-        text = text[:start] + new + text[end:]
-    return _pronoun_for_repeated_subject(text, named, candidates)
-
-
-def _asks_for_a_person(exchange: Exchange) -> bool:
-    """"Who did she partner with?" does; "What were some of the song titles?" does not."""
-    first = exchange.question.split(maxsplit=1)[0].lower() if exchange.question.strip() else ""
-    return exchange.answer_type == "person" or first in {"who", "whom", "whose", "with"}
-
-
-_OWN_WORDS = {
-    "book", "books", "memoirs", "memoir", "diary", "autobiography", "speech", "address", "letter",
-    "letters", "article", "report", "interview", "testimony", "account", "essay", "words", "statement",
-}
-
-
-def _says_own(following: list[_Token]) -> bool:
-    """The possessive is before something one says or writes ("his main address", "her memoirs")."""
-    for token in following[:3]:
-        if token.lower in _OWN_WORDS:
-            return True
-        if not token.text.isalpha() or token.lower in _FUNCTION_WORDS:
-            return False
-    return False
-
-
-def _points_at_nothing(tokens: list[_Token], i: int) -> bool:
-    """An "it" (``tokens[i]``) that refers to nothing: "it that ...", "is it true/possible/likely",
-    or a cleft, "Was it Beria who ...?" (right after the verb, completed by a later who/that;
-    "Was it successful?" does point at something)."""
-    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-    if nxt is not None and nxt.lower in {"that", "who", "true", "possible", "likely"}:
-        return True
-    return i == 1 and tokens[0].lower in AUXILIARIES and any(t.lower in {"who", "that"} for t in tokens[2:])
-
-
 _AUX_QUESTION = re.compile(
     r"^(?:(?:in|on|at|to|from|for|with|by|after|before|around|of|under|during)\s+)?"
     r"(who|whom|whose|what|which|when|where|why|how)(?:\s+(?:many|much|long|far))?(\s+[a-z]+)?\s+"
@@ -340,19 +196,6 @@ def _bare_wh_question(body: str, last: Exchange) -> str:
         if not answer:
             return f"{word} {aux} {rest}?"
     return f"{word} was it that {last_event(last)}?"
-
-
-def _pronoun_for_repeated_subject(text: str, named: dict[str, str], candidates: list[Entity]) -> str:
-    """"... did Dekanosov hold before Dekanosov was brought ..." → "... before he was brought ..."."""
-    for candidate in candidates:
-        pronoun = named.get(candidate.key)
-        if pronoun not in _SUBJECT:
-            continue
-        first = text.find(candidate.surface)
-        second = text.find(candidate.surface + " ", first + len(candidate.surface)) if first >= 0 else -1
-        if second > 0:
-            text = text[:second] + pronoun + text[second + len(candidate.surface) :]
-    return text
 
 
 def _expand_ellipsis(question: str, last: Exchange, lexicon: Lexicon) -> str:
