@@ -638,6 +638,9 @@ def test_the_band_is_the_band_the_conversation_opened_with() -> None:
     ]
     assert resolve("When did the band form?", history, lexicon) == "When did the band Fleet Foxes form?"
     assert resolve("When did the band Fleet Foxes form?", history, lexicon) == "When did the band Fleet Foxes form?"
+    # Other common nouns beside it ("the original members") do not stop it.
+    assert resolve("Who were the original members of the band?", history, lexicon) == (
+        "Who were the original members of the band Fleet Foxes?")
     # "they" is the band too, rather than a lower-case plural the last question had.
     battles = [*history, Exchange("What were the legal battles?", None, "other", "", "What were the legal battles?")]
     assert resolve("Did they record again?", battles, lexicon) == "Did Fleet Foxes record again?"

@@ -49,7 +49,8 @@ The rules, in order:
    else "… for Frank Zappa?" at the end), or, with no such topic, about the name it opened
    with; one that speaks of "the band", "the film"
    and the like, in a conversation where no one is "he" or "she", names what the conversation
-   opened with: "When did the band form?" → "When did the band Fleet Foxes form?" (``topic``).
+   opened with, whatever common nouns stand beside it: "When did the band form?" → "When did the
+   band Fleet Foxes form?", "Who were the original members of the band Skunk Anansie?" (``topic``).
 8. Last, a surname or a first name alone becomes the full name the conversation used ("When did
    Wilson die?" about Carl Wilson → "When did Carl Wilson die?"; "Was Ben a writer?" → "Was Ben
    Stein a writer?"), when one full name of the conversation ends (or starts) with it and the

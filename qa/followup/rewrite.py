@@ -79,10 +79,11 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         if topic is not None and not _mentions(body, topic):
             return _sentence_case(with_topic(body, topic))
         return question
-    if lacks_a_subject(body, lexicon):
+    if lacks_a_subject(body, lexicon, common_nouns=True):
         named = name_the_kind(body, history, lexicon)  # "the band" → "the band Smashing Pumpkins"
         if named is not None:
             return _sentence_case(named)
+    if lacks_a_subject(body, lexicon):
         if topic is None and unresolved_reference(body, lexicon) is None:
             # no person and no thing named twice, nor a "that pact" left unplaced: the name the
             # conversation opened with

@@ -111,7 +111,7 @@ def _noun_phrase_end(body: str) -> int | None:
     return found
 
 
-def lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
+def lacks_a_subject(body: str, lexicon: Lexicon, common_nouns: bool = False) -> bool:
     """A question that names nothing and points at no one ("What happened in 1982?", "Why were
     there financial problems?", "Was this album popular?"): no name but a year, no pronoun
     that the rewrite rules could not place. The topic is added (for retrieval, the name is what
@@ -121,4 +121,4 @@ def lacks_a_subject(body: str, lexicon: Lexicon) -> bool:
         return False
     if any(w.lower in _PERSONAL or w.lower in _PLURAL or w.lower in _IMPERSONAL for w in words):
         return False
-    return all(e.kind == YEAR for e in _entities(body, lexicon))
+    return all(e.kind == YEAR or (common_nouns and e.text[:1].islower()) for e in _entities(body, lexicon))
