@@ -721,3 +721,22 @@ def test_his_after_a_person_the_question_names_is_theirs(lexicon: Lexicon) -> No
     history = [Exchange("Who replaced Litvinov?", "Molotov", "person", "", "Who replaced Litvinov?")]
     assert resolve("Did Molotov keep his post?", history, lexicon) == "Did Molotov keep his post?"
     assert resolve("Did he keep his post?", history, lexicon) == "Did Molotov keep his post?"
+
+
+def test_he_with_no_person_in_sight_is_the_name_the_conversation_opened_with() -> None:
+    # A question's "to Ruhollah" made the name look like a place, so nothing in the conversation
+    # is a person: "he" is still the one name it opened with (the article's title in CANARD),
+    # but not a name with an article, which is a group or a work ("the Verve").
+    texts = ["About Ruhollah Khomeini", "Return to Iran", "When did he return to Ruhollah",
+             "1 February 1979, Khomeini returned in triumph to Iran."]
+    lexicon = Lexicon.from_texts(texts)
+    history = [
+        Exchange(question="Ruhollah Khomeini", asked="Ruhollah Khomeini"),
+        Exchange("When did he return to Ruhollah", "1 February 1979", "date", "", "When did he return to Ruhollah"),
+    ]
+    assert resolve("Did he do anything else important", history, lexicon) == (
+        "Did Ruhollah Khomeini do anything else important")
+    band = Lexicon.from_texts(["About The Verve", "The band split in 1999."])
+    about_a_band = [Exchange(question="The Verve", asked="The Verve"),
+                    Exchange("When did the band split?", "1999", "date", "", "When did the band split?")]
+    assert resolve("Why did he not rejoin?", about_a_band, band) == "Why did he not rejoin?"

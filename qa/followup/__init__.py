@@ -31,7 +31,8 @@ The rules, in order:
    name the name table types as a person is never "it"), else it stays (splicing in the last
    turn's words read worse than the human rewrites of CANARD and CAsT);
    with no person in the recent turns, he/she is the person the conversation is about, when two
-   turns named them; "there" → "in <place>". A question for what a bare term means ("What is
+   turns named them, else the name it opened with alone (a title, however typed, unless it has
+   an article: "the Verve"); "there" → "in <place>". A question for what a bare term means ("What is
    primatology?") gets nothing added. Candidates come from the last three turns, newest first: the answer
    when it names something, then the entities of that turn's standalone question. Only the
    first pronoun of each referent is replaced, so the result still reads naturally; a possessive

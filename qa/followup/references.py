@@ -98,6 +98,8 @@ def replace_references(
             if (referent is None and word in _PERSONAL and main is not None and main.kind == PERSON
                     and main.key not in own and mentions[main.key] >= 2):
                 referent = main  # no one in sight: the person the conversation is about
+            if referent is None and word in _PERSONAL:
+                referent = _opening_name(whole or history, lexicon, own)
             if referent is None:
                 continue
             if referent.key in named:
@@ -177,3 +179,23 @@ def _pronoun_for_repeated_subject(text: str, named: dict[str, str], candidates: 
         if second > 0:
             text = text[:second] + pronoun + text[second + len(candidate.surface) :]
     return text
+
+
+def _opening_name(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
+    """With no person anywhere in sight, "he" or "she" is the name the conversation opened with
+    alone (in CANARD, the article's title), however the corpus's usage typed it ("When did he
+    return to Ruhollah?" made Ruhollah Khomeini a place); not a name with an article, nor one
+    the name table types as something other than a person."""
+    if not history:
+        return None
+    first = _question_entities(history[0], lexicon)
+    if len(first) != 1 or first[0].key in own or not first[0].text[:1].isupper():
+        return None
+    if history[0].question.strip().rstrip("?!. ") != first[0].text:
+        return None  # opened with a question, not a name alone (a title): only recent turns count
+    if first[0].determiner or first[0].text.lower().startswith("the "):
+        return None  # "the Verve", "The Sound of Music": a group or a work
+    if lexicon.kinds.get(first[0].key, PERSON) != PERSON:
+        return None
+    return first[0]
+
