@@ -740,3 +740,21 @@ def test_he_with_no_person_in_sight_is_the_name_the_conversation_opened_with() -
     about_a_band = [Exchange(question="The Verve", asked="The Verve"),
                     Exchange("When did the band split?", "1999", "date", "", "When did the band split?")]
     assert resolve("Why did he not rejoin?", about_a_band, band) == "Why did he not rejoin?"
+
+
+def test_they_is_not_one_person_or_thing_but_what_the_conversation_opened_with() -> None:
+    # "they" after a turn about the album "Uncle Charlie" is the band the conversation is about:
+    # one name that is no group, nor a list of names, is not what "they" points to.
+    texts = ["About Nitty Gritty Dirt Band", "1969-76", "Did they release any albums during this time period",
+             "the band recorded and released Uncle Charlie & His Dog Teddy,", "Was Uncle Charlie a hit?"]
+    lexicon = Lexicon.from_texts(texts)
+    history = [
+        Exchange(question="Nitty Gritty Dirt Band", asked="Nitty Gritty Dirt Band"),
+        Exchange("Did Nitty Gritty Dirt Band release any albums during this time period",
+                 "the band recorded and released Uncle Charlie & His Dog Teddy,", "other", "",
+                 "Did they release any albums during this time period"),
+        Exchange("Was Uncle Charlie a hit?", "Their version of Mr. Bojangles became the group's first hit", "other", "",
+                 "Was Uncle Charlie a hit?"),
+    ]
+    assert resolve("Did they release any other albums during this time?", history, lexicon) == (
+        "Did Nitty Gritty Dirt Band release any other albums during this time?")

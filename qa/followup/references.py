@@ -24,6 +24,7 @@ from qa.followup.events import last_event, reads_as_event
 from qa.followup.topic import opening_subject
 from qa.followup.words import (
     AUXILIARIES,
+    GROUP,
     PERSON,
     PLACE,
     PREPOSITIONS,
@@ -83,6 +84,10 @@ def replace_references(
                 if word in _PLURAL and (referent is None or referent.text[:1].islower()):
                     # "they" in a conversation about a band is the band, not "the legal battles"
                     referent = opening_subject(whole or history, lexicon, own) or referent
+                elif word in _PLURAL and referent.kind != GROUP and " and " not in referent.text:
+                    # one person or thing is no "they" ("Sue", an album): the name the
+                    # conversation opened with
+                    referent = _opening_name(whole or history, lexicon, own, any_kind=True) or referent
                 # the last answer, when the last question asked for a person ("Who did she marry?")
                 answered = _answer_entity(last, lexicon) if _asks_for_a_person(last) else None
                 # "he" is the person the conversation is about, not someone a question once
@@ -181,7 +186,9 @@ def _pronoun_for_repeated_subject(text: str, named: dict[str, str], candidates: 
     return text
 
 
-def _opening_name(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
+def _opening_name(
+    history: Sequence[Exchange], lexicon: Lexicon, own: set[str], any_kind: bool = False
+) -> Entity | None:
     """With no person anywhere in sight, "he" or "she" is the name the conversation opened with
     alone (in CANARD, the article's title), however the corpus's usage typed it ("When did he
     return to Ruhollah?" made Ruhollah Khomeini a place); not a name with an article, nor one
@@ -193,6 +200,8 @@ def _opening_name(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) 
         return None
     if history[0].question.strip().rstrip("?!. ") != first[0].text:
         return None  # opened with a question, not a name alone (a title): only recent turns count
+    if any_kind:
+        return first[0]
     if first[0].determiner or first[0].text.lower().startswith("the "):
         return None  # "the Verve", "The Sound of Music": a group or a work
     if lexicon.kinds.get(first[0].key, PERSON) != PERSON:
