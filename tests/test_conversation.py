@@ -758,3 +758,19 @@ def test_they_is_not_one_person_or_thing_but_what_the_conversation_opened_with()
     ]
     assert resolve("Did they release any other albums during this time?", history, lexicon) == (
         "Did Nitty Gritty Dirt Band release any other albums during this time?")
+
+
+def test_it_after_a_short_answer_quoting_one_title_is_that_title() -> None:
+    texts = ["About Katrina Kaif", "Established actress (2012-14)", 'In 2012, Kaif appeared in "Chikni Chameli",']
+    lexicon = Lexicon.from_texts(texts)
+    history = [
+        Exchange(question="Katrina Kaif", asked="Katrina Kaif"),
+        Exchange("What happened to Katrina Kaif's acting in 2012?", 'In 2012, Kaif appeared in "Chikni Chameli",',
+                 "other", "", "what happened to her acting in 2012?"),
+    ]
+    assert resolve("was it a hit?", history, lexicon) == 'Was "Chikni Chameli" a hit?'
+    # Not when the last question asked about a name of its own: "it" is more likely that.
+    album = [*history[:1], Exchange("What was a song on the album, Woodstock?", '"Feel It Still" became a hit',
+                                    "other", "", "What was a song on the album, Woodstock?")]
+    lexicon = Lexicon.from_texts([*texts, "Did they perform at Woodstock?", "What was a song on the album, Woodstock?"])
+    assert "Feel It Still" not in resolve("What year was it released?", album, lexicon)

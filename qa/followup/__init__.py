@@ -25,8 +25,9 @@ The rules, in order:
    "the Zhdanov group", "Lenin's two interviews"), else person, and in a conversation where no
    one has been he or she, the name it opened with rather than a lower-case plural ("they"
    about Blink-182 is not "the legal battles"), and where the newest is one name that is no group
-   nor a list ("Sue", the album "Uncle Charlie"), the name the conversation opened with alone; it/its → the last answer when it
-   is a thing, else the thing the recent turns mention most ("the Cominform"), else, when no
+   nor a list ("Sue", the album "Uncle Charlie"), the name the conversation opened with alone; it/its → the one title a short last
+   answer quotes ('Kaif appeared in "Chikni Chameli"'), unless the last question named a thing of
+   its own; else the last answer when it is a thing, else the thing the recent turns mention most ("the Cominform"), else, when no
    question so far has said he or she, the one name the conversation opened with (its first
    question, or in CANARD the article's title: "Was it popular?" → "Was Gypsy popular?"; a
    name the name table types as a person is never "it"), else it stays (splicing in the last

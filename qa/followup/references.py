@@ -5,6 +5,7 @@ a bare "that" the last turn as a clause."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ from qa.followup.words import (
     PERSON,
     PLACE,
     PREPOSITIONS,
+    THING,
     _FUNCTION_WORDS,
     _IMPERSONAL,
     _PERSONAL,
@@ -76,7 +78,8 @@ def replace_references(
             if word == "it" and points_at_nothing(tokens, i):
                 continue
             if word in _IMPERSONAL:
-                referent = _pick_it(history, lexicon, own) or opening_subject(whole or history, lexicon, own)
+                referent = (_quoted_title(last, lexicon, own) or _pick_it(history, lexicon, own)
+                            or opening_subject(whole or history, lexicon, own))
             elif word in _PERSONAL and topic and word in topic_pronouns:
                 referent = topic[0]
             else:
@@ -207,4 +210,20 @@ def _opening_name(
     if lexicon.kinds.get(first[0].key, PERSON) != PERSON:
         return None
     return first[0]
+
+
+_QUOTED = re.compile(r'["“]([A-Z0-9][^"“”]{0,60}?)[,.]?["”]')
+
+
+def _quoted_title(last: Exchange, lexicon: Lexicon, own: set[str]) -> Entity | None:
+    """"it" right after a short answer that quotes one title (a song, a book, a column: 'Kaif
+    appeared in "Chikni Chameli"') is that title; a long passage quotes too much else."""
+    answer = last.answer or ""
+    found = _QUOTED.findall(answer)
+    if len(found) != 1 or len(found[0].split()) > 6 or len(answer.split()) > 25:
+        return None
+    if any(e.text[:1].isupper() and e.kind != PERSON for e in _question_entities(last, lexicon)):
+        return None  # "What was a song on the album, Woodstock?": "it" is more likely what was asked about
+    title = found[0].strip()
+    return None if title.lower() in own else Entity(f'"{title}"', THING)
 
