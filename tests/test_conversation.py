@@ -774,3 +774,18 @@ def test_it_after_a_short_answer_quoting_one_title_is_that_title() -> None:
                                     "other", "", "What was a song on the album, Woodstock?")]
     lexicon = Lexicon.from_texts([*texts, "Did they perform at Woodstock?", "What was a song on the album, Woodstock?"])
     assert "Feel It Still" not in resolve("What year was it released?", album, lexicon)
+
+
+def test_a_question_about_common_nouns_alone_gets_the_title_it_is_about() -> None:
+    # "the founding members" names nothing: in a conversation that opened with a title and is
+    # still about it, they are its members; about someone else the question is left as typed.
+    lexicon = Lexicon.from_texts(["About Wu-Tang Clan", "Formation", "Wu-Tang Clan formed in Staten Island in 1992."])
+    history = [
+        Exchange(question="Wu-Tang Clan", asked="Wu-Tang Clan"),
+        Exchange("When did Wu-Tang Clan form?", "in 1992", "date", "", "When did the group form?"),
+    ]
+    assert resolve("Who were the founding members?", history, lexicon) == (
+        "Who were the founding members of Wu-Tang Clan?")
+    opened_with_a_question = history[1:]
+    assert resolve("Who were the founding members?", opened_with_a_question, lexicon) == (
+        "Who were the founding members?")

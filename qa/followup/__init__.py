@@ -50,7 +50,9 @@ The rules, in order:
    question that names nothing and points at no one ("What happened in 1982?") is asked about
    the conversation's topic ("… to Gus Van Sant …", "Who raised the child of Marion Davies?",
    else "… for Frank Zappa?" at the end), or, with no such topic, about the name it opened
-   with; one that speaks of "the band", "the film"
+   with; one that names only common nouns ("Who were the founding members?") gets the name the
+   conversation opened with alone (a title, "Wu-Tang Clan"; "Slipknot (band)" counts as
+   "Slipknot"), when it is still the topic or there is none; one that speaks of "the band", "the film"
    and the like, in a conversation where no one is "he" or "she", names what the conversation
    opened with, whatever common nouns stand beside it: "When did the band form?" → "When did the
    band Fleet Foxes form?", "Who were the original members of the band Skunk Anansie?" (``topic``).

@@ -90,7 +90,7 @@ def replace_references(
                 elif word in _PLURAL and referent.kind != GROUP and " and " not in referent.text:
                     # one person or thing is no "they" ("Sue", an album): the name the
                     # conversation opened with
-                    referent = _opening_name(whole or history, lexicon, own, any_kind=True) or referent
+                    referent = opening_name(whole or history, lexicon, own, any_kind=True) or referent
                 # the last answer, when the last question asked for a person ("Who did she marry?")
                 answered = _answer_entity(last, lexicon) if _asks_for_a_person(last) else None
                 # "he" is the person the conversation is about, not someone a question once
@@ -107,7 +107,7 @@ def replace_references(
                     and main.key not in own and mentions[main.key] >= 2):
                 referent = main  # no one in sight: the person the conversation is about
             if referent is None and word in _PERSONAL:
-                referent = _opening_name(whole or history, lexicon, own)
+                referent = opening_name(whole or history, lexicon, own)
             if referent is None:
                 continue
             if referent.key in named:
@@ -189,7 +189,7 @@ def _pronoun_for_repeated_subject(text: str, named: dict[str, str], candidates: 
     return text
 
 
-def _opening_name(
+def opening_name(
     history: Sequence[Exchange], lexicon: Lexicon, own: set[str], any_kind: bool = False
 ) -> Entity | None:
     """With no person anywhere in sight, "he" or "she" is the name the conversation opened with
@@ -201,7 +201,8 @@ def _opening_name(
     first = _question_entities(history[0], lexicon)
     if len(first) != 1 or first[0].key in own or not first[0].text[:1].isupper():
         return None
-    if history[0].question.strip().rstrip("?!. ") != first[0].text:
+    opening = re.sub(r"\s*\([^)]*\)$", "", history[0].question.strip().rstrip("?!. "))  # "Slipknot (band)"
+    if opening.removeprefix("The ").removeprefix("the ") != first[0].text:
         return None  # opened with a question, not a name alone (a title): only recent turns count
     if any_kind:
         return first[0]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from qa.followup.entities import _coordinated, _entities, _mentions, _next_is_noun, _topic
 from qa.followup.events import last_event, reads_as_event
 from qa.followup.fullnames import with_full_names
-from qa.followup.references import points_at_nothing, replace_references
+from qa.followup.references import opening_name, points_at_nothing, replace_references
 from qa.followup.topic import lacks_a_subject, name_the_kind, opening_subject, with_topic
 from qa.followup.words import (
     AUXILIARIES,
@@ -83,8 +83,14 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         named = name_the_kind(body, history, lexicon)  # "the band" → "the band Smashing Pumpkins"
         if named is not None:
             return _sentence_case(named)
-    if lacks_a_subject(body, lexicon):
-        if topic is None and unresolved_reference(body, lexicon) is None:
+    names_nothing = lacks_a_subject(body, lexicon)
+    if names_nothing or lacks_a_subject(body, lexicon, common_nouns=True):
+        if not names_nothing:
+            # "the children", "the prototypes": theirs only if the conversation opened with
+            # the topic's name alone (a title); the most-named person is too often someone else
+            title = opening_name(history, lexicon, set(), any_kind=True)
+            topic = title if topic is None or (title is not None and title.key == topic.key) else None
+        if topic is None and names_nothing and unresolved_reference(body, lexicon) is None:
             # no person and no thing named twice, nor a "that pact" left unplaced: the name the
             # conversation opened with
             opened = opening_subject(history, lexicon, {e.key for e in _entities(body, lexicon)})
