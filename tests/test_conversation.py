@@ -789,3 +789,19 @@ def test_a_question_about_common_nouns_alone_gets_the_title_it_is_about() -> Non
     opened_with_a_question = history[1:]
     assert resolve("Who were the founding members?", opened_with_a_question, lexicon) == (
         "Who were the founding members?")
+
+
+def test_that_movie_is_the_title_the_last_answer_named() -> None:
+    # "that movie" right after an answer that names a film is that film; once named, "the movie
+    # Camp Nowhere" is a thing, so "she" in the next question is still Jessica Alba.
+    answer = "Her first appearance on film was a small role in the 1994 feature Camp Nowhere as Gail."
+    lexicon = Lexicon.from_texts(["About Jessica Alba", "Early life", answer])
+    history = [
+        Exchange(question="Jessica Alba", asked="Jessica Alba"),
+        Exchange("Did Jessica Alba have other professional lessons?", answer, "other", "",
+                 "Did she have other professional lessons?"),
+    ]
+    rewritten = resolve("How did that movie do?", history, lexicon)
+    assert rewritten == "How did the movie Camp Nowhere do?"
+    later = [*history, Exchange(rewritten, "It flopped.", "other", "", "How did that movie do?")]
+    assert resolve("Was she in anything else?", later, lexicon) == "Was Jessica Alba in anything else?"

@@ -169,6 +169,10 @@ def _is_name_word(tokens: list[_Token], i: int, lexicon: Lexicon, inside: bool =
     return True
 
 
+# "the Politburo", "this Act", "the movie Camp Nowhere": what follows is a thing.
+_THING_BEFORE = {"the", "this", "that", "these", "those", "movie", "film", "album", "song", "single", "book", "novel"}
+
+
 def _kind_of(words: list[str], previous: str, lexicon: Lexicon) -> str:
     first = words[0].lower()
     for key in (" ".join(words).lower(), words[-1].lower(), first):
@@ -176,7 +180,7 @@ def _kind_of(words: list[str], previous: str, lexicon: Lexicon) -> str:
             return lexicon.kinds[key]
     if "-" in first and len(words) == 1 and all(part in lexicon.names for part in first.split("-")):
         return GROUP  # "Beria-Malenkov", both named on their own: a compound, not one person ("Eazy-E")
-    if first in lexicon.things or previous in {"the", "this", "that", "these", "those"}:
+    if first in lexicon.things or previous in _THING_BEFORE:
         return THING  # "the Politburo", "this Act"
     if first in lexicon.places or previous in _LOCATIVE:
         return PLACE

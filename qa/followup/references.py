@@ -22,6 +22,7 @@ from qa.followup.entities import (
     _topic_people,
 )
 from qa.followup.events import last_event, reads_as_event
+from qa.followup.titles import WORK_NOUNS, known_words, recent_title
 from qa.followup.topic import opening_subject
 from qa.followup.words import (
     AUXILIARIES,
@@ -125,6 +126,9 @@ def replace_references(
         elif word in {"that", "this", "these", "those"}:
             if nxt is not None and _next_is_noun(nxt) and text_after.startswith(nxt.text):
                 mention = _answer_for_noun(nxt.lower, last) or _find_mention(nxt.lower, history)
+                if not mention and nxt.lower in WORK_NOUNS:  # "that movie" → "the movie Camp Nowhere"
+                    title = recent_title(history, lexicon, known_words(whole or history, lexicon))
+                    mention = f"the {nxt.lower} {title}" if title else None
                 if mention:
                     replacements.append((token.start, nxt.end, mention))
             elif (not text_after or text_after[0] in "?!.,;") and reads_as_event(last):
