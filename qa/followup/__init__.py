@@ -43,7 +43,7 @@ The rules, in order:
 6. Demonstratives: "that body" right after "Which body ...?" → the answer; "that pact" → the
    nearest "X pact" mentioned in the recent questions, answers or cited quotes ("the
    Hitler-Stalin pact"); "that movie", "this album" → the title the last turn named ("the
-   movie Camp Nowhere", ``titles``); a bare "that" ("before that") → the previous turn as a clause ("before
+   movie Camp Nowhere", ``demonstratives``); a bare "that" ("before that") → the previous turn as a clause ("before
    he was brought into the Foreign Commissariat ...").
 7. A generic question with no entity or pronoun of its own ("What happened next?", "For what
    reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?", when

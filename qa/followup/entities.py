@@ -370,36 +370,3 @@ def _pick(pronoun: str, candidates: list[Entity]) -> Entity | None:
 
 def _next_is_noun(token: _Token | None) -> bool:
     return token is not None and token.text[0].islower() and token.lower not in _FUNCTION_WORDS - {"result", "role"}
-
-
-def _answer_for_noun(noun: str, last: Exchange) -> str | None:
-    """"that body" right after "Which body did it form?" is the answer: "the State Committee"."""
-    answer = (last.answer or "").strip().rstrip(".")
-    asked_for = re.search(rf"\b(?:which|what)\s+(?:\w+\s+)?{re.escape(noun)}\b", last.question, re.IGNORECASE)
-    if not asked_for or not answer or len(answer.split()) > 8:
-        return None
-    return answer if answer.lower().startswith("the ") or not answer[0].isupper() else f"the {answer}"
-
-
-def _find_mention(noun: str, history: Sequence[Exchange]) -> str | None:
-    """The fullest recent mention of ``noun`` with a capitalised modifier ("the Hitler-Stalin
-    pact") or a name in apposition ('their second album, "Museum"' → "the album Museum")."""
-    stem = noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun
-    pattern = re.compile(
-        rf"\b((?:[A-Z][\w’'-]*\s+){{1,3}}){re.escape(stem)}s?\b|\b{re.escape(stem)}s?\s+(?:with|of|between)\s+((?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)"
-        rf"|\b{re.escape(stem)},?\s+(?:[“\"]([^”\"]{{2,60}})[”\"]|([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){{0,4}}))"
-    )
-    for exchange in reversed(history):
-        for text in (exchange.answer or "", exchange.question, exchange.evidence):
-            for match in pattern.finditer(text):
-                if match.group(1):
-                    modifier = match.group(1).strip()
-                    if modifier.split()[0].lower() in _FUNCTION_WORDS:
-                        modifier = " ".join(modifier.split()[1:])
-                    if modifier:
-                        return f"the {modifier} {noun}"
-                elif match.group(2):
-                    return f"the {match.group(0).strip()}"
-                elif match.group(3) or match.group(4):  # 'the album "Museum"', 'the album, Substance'
-                    return f"the {noun} {(match.group(3) or match.group(4)).strip()}"
-    return None

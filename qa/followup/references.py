@@ -11,10 +11,8 @@ from collections.abc import Sequence
 
 from qa.followup.entities import (
     _answer_entity,
-    _answer_for_noun,
     _candidates,
     _entities,
-    _find_mention,
     _next_is_noun,
     _pick,
     _pick_it,
@@ -22,7 +20,7 @@ from qa.followup.entities import (
     _topic_people,
 )
 from qa.followup.events import last_event, reads_as_event
-from qa.followup.titles import WORK_NOUNS, known_words, recent_title
+from qa.followup.demonstratives import WORK_NOUNS, answer_for_noun, find_mention, known_words, recent_title
 from qa.followup.topic import opening_subject
 from qa.followup.words import (
     AUXILIARIES,
@@ -125,7 +123,7 @@ def replace_references(
                 replacements.append((token.start, token.end, f"in {place.surface}"))
         elif word in {"that", "this", "these", "those"}:
             if nxt is not None and _next_is_noun(nxt) and text_after.startswith(nxt.text):
-                mention = _answer_for_noun(nxt.lower, last) or _find_mention(nxt.lower, history)
+                mention = answer_for_noun(nxt.lower, last) or find_mention(nxt.lower, history)
                 if not mention and nxt.lower in WORK_NOUNS:  # "that movie" → "the movie Camp Nowhere"
                     title = recent_title(history, lexicon, known_words(whole or history, lexicon))
                     mention = f"the {nxt.lower} {title}" if title else None
