@@ -11,7 +11,7 @@ import re
 import time
 import unicodedata
 from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,9 +103,14 @@ class Assistant:
 
         return Conversation(self)
 
-    def ask(self, question: str, *, k: int = 5, retriever: str = "hybrid", prefer_doc: str | None = None) -> Answer:
+    def ask(
+        self, question: str, *, k: int = 5, retriever: str = "hybrid", prefer_doc: str | None = None,
+        avoid: Sequence[str] = (),
+    ) -> Answer:
         """Answer ``question`` from the corpus; ``prefer_doc`` ranks that document's passages
-        first (a conversation's follow-ups stay in the document it has settled on)."""
+        first (a conversation's follow-ups stay in the document it has settled on); the trained
+        reader answers with nothing within a text of ``avoid`` (a conversation's earlier answers,
+        for "Who else …?")."""
         question = clean_question(question)
         if retriever not in RETRIEVERS:
             raise UsageError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
@@ -116,7 +121,7 @@ class Assistant:
         if self.model is not None and self.calibration is not None:
             result = read_answer(
                 names.rewrite(question, matches), hits, self.model, self.calibration,
-                self.index.documents, self.index.repairs,
+                self.index.documents, self.index.repairs, tuple(avoid),
             )
         else:
             result = self._read_by_rules(question, matches, vector, hits, k, retriever)

@@ -14,7 +14,9 @@ from weakref import WeakKeyDictionary
 
 from qa.answer import Answer
 from qa.assistant import clean_question
-from qa.followup import GAZETTEER_KINDS, Exchange, Lexicon, resolve, unresolved_reference
+from qa.followup import (
+    GAZETTEER_KINDS, HISTORY_TURNS, Exchange, Lexicon, asks_for_another, resolve, unresolved_reference,
+)
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -54,9 +56,11 @@ class Conversation:
             reference = unresolved_reference(question, lexicon)
             resolution = "unresolved" if reference else "self-contained"
         settled = self.settled_document() if resolution != "self-contained" else None
-        answer = self.assistant.ask(standalone, k=k, retriever=retriever, prefer_doc=settled)
+        # "Who else …?": not what the recent turns answered already
+        avoid = self._recent_answers() if asks_for_another(question) else ()
+        answer = self.assistant.ask(standalone, k=k, retriever=retriever, prefer_doc=settled, avoid=avoid)
         if settled is not None and answer.abstained:  # the settled document lacks it: ask the corpus
-            answer = self.assistant.ask(standalone, k=k, retriever=retriever)
+            answer = self.assistant.ask(standalone, k=k, retriever=retriever, avoid=avoid)
         turn = Turn(
             number=len(self._turns) + 1,
             question=question,
@@ -75,6 +79,10 @@ class Conversation:
             return None
         sources = [doc for doc in (_source(t.answer) for t in self._turns) if doc is not None][-2:]
         return sources[0] if sources and len(set(sources)) == 1 else None
+
+    def _recent_answers(self) -> tuple[str, ...]:
+        recent = self._turns[-HISTORY_TURNS:]
+        return tuple(t.answer.answer for t in recent if t.answer.answer and not t.answer.abstained)
 
     def reset(self) -> None:
         """Forget the conversation: the next question starts a new one (turn 1)."""

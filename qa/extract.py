@@ -134,9 +134,11 @@ def read_answer(
     calibration: Calibration,
     documents: dict[str, str],
     repairs: dict[str, tuple[Repair, ...]],
+    avoid: tuple[str, ...] = (),
 ) -> Answer:
+    """The best span of the hits (see the module), none of them within a text of ``avoid``."""
     answer_type = classify(question)
-    one_by_one = (reader.read(question, [hit.passage.text]) for hit in hits)
+    one_by_one = (reader.read(question, [hit.passage.text], avoid) for hit in hits)
     best, _ = read_in_rank_order(one_by_one, hits, calibration, calibration.stopping)
     if best is None:
         return abstain(question, answer_type, hits, 0.0, {})

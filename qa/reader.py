@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -79,9 +80,10 @@ class ExtractiveReader:
         tokenizer.enable_truncation(self.settings.max_length, stride=self.settings.stride, strategy="only_second")
         self._tokenizer = tokenizer
 
-    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
+    def read(self, question: str, passages: Sequence[str], avoid: Sequence[str] = ()) -> list[Span]:
         """The best span of every passage, in passage order (a passage too short to hold one
-        gets none)."""
+        gets none). No span overlaps an occurrence of a text in ``avoid`` (what a "What else …?"
+        must not answer again)."""
         if not passages:
             return []
         windows = self._windows(question.strip(), passages)
@@ -92,7 +94,8 @@ class ExtractiveReader:
             context = np.zeros(start_logits.shape, dtype=bool)
             for row, (_, _, offsets) in enumerate(batch):
                 context[row, : len(offsets)] = [o is not None for o in offsets]
-            for span in best_span(start_logits, end_logits, context, self.settings.max_answer_tokens):
+            banned = [_token_ranges(passages[p], offsets, avoid) for p, _, offsets in batch] if avoid else None
+            for span in best_span(start_logits, end_logits, context, self.settings.max_answer_tokens, banned):
                 passage, _, offsets = batch[span.window]
                 nulls[passage] = min(nulls.get(passage, np.inf), span.null_score)
                 if not np.isfinite(span.score) or span.score <= best.get(passage, _NONE).score:
@@ -136,6 +139,20 @@ class ExtractiveReader:
 
 
 _NONE = Span(-1, 0, 0, "", -np.inf, 0.0)
+
+
+def _token_ranges(passage: str, offsets: list, texts: Sequence[str]) -> list[tuple[int, int]]:
+    """The inclusive token ranges of a window that cover an occurrence of one of ``texts`` in
+    ``passage`` (case-insensitive; ``offsets`` are the window's character offsets, None off the
+    passage)."""
+    lowered = passage.lower()
+    ranges = []
+    for text in {t.strip().lower() for t in texts if t and t.strip()}:
+        for found in re.finditer(re.escape(text), lowered):
+            inside = [t for t, o in enumerate(offsets) if o is not None and o[0] < found.end() and o[1] > found.start()]
+            if inside:
+                ranges.append((inside[0], inside[-1]))
+    return ranges
 
 
 @cache

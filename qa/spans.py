@@ -6,6 +6,7 @@ context tokens with start <= end and a length cap; the no-answer score is the [C
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,9 +22,12 @@ class SpanScore:
 
 
 def best_span(
-    start_logits: np.ndarray, end_logits: np.ndarray, context_mask: np.ndarray, max_answer_tokens: int = 30
+    start_logits: np.ndarray, end_logits: np.ndarray, context_mask: np.ndarray, max_answer_tokens: int = 30,
+    banned: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> list[SpanScore]:
-    """The best span of each window (rows), ``context_mask`` marking the tokens a span may use.
+    """The best span of each window (rows), ``context_mask`` marking the tokens a span may use;
+    ``banned[w]`` lists inclusive token ranges of window ``w`` that no span may overlap (a
+    "What else …?" must not be answered with what was already said, nor with a list holding it).
 
     Windows without context tokens get no span (score ``-inf``)."""
     start_logits = np.asarray(start_logits, dtype=np.float32)
@@ -37,6 +41,9 @@ def best_span(
     offsets = np.arange(length)[None, :] - np.arange(length)[:, None]
     allowed = (offsets >= 0) & (offsets < max_answer_tokens)
     pair = np.where(allowed[None], pair, -np.inf)
+    for window, ranges in enumerate(banned or ()):
+        for first, last in ranges:
+            pair[window, : last + 1, first:] = -np.inf  # start <= last and end >= first: overlaps
     flat = pair.reshape(pair.shape[0], -1).argmax(axis=1)
     results = []
     for window, position in enumerate(flat):

@@ -805,3 +805,28 @@ def test_that_movie_is_the_title_the_last_answer_named() -> None:
     assert rewritten == "How did the movie Camp Nowhere do?"
     later = [*history, Exchange(rewritten, "It flopped.", "other", "", "How did that movie do?")]
     assert resolve("Was she in anything else?", later, lexicon) == "Was Jessica Alba in anything else?"
+
+
+@pytest.mark.parametrize(
+    ("question", "wants_another"),
+    [
+        ("Who else worked there?", True),
+        ("Which other country received a note?", True),
+        ("Did he write another book?", True),
+        ("Besides Molotov, who was in the troika?", True),
+        ("And the other group — where was it formed?", False),  # one particular group
+        ("What did they do to each other?", False),
+        ("Who replaced Litvinov?", False),
+    ],
+)
+def test_a_question_for_another_answer_is_told_apart(question: str, wants_another: bool) -> None:
+    from qa.followup import asks_for_another
+
+    assert asks_for_another(question) is wants_another
+
+
+def test_it_in_a_question_for_another_answer_is_not_the_last_answer() -> None:
+    lexicon = Lexicon.from_texts(["The starter is fed with rye flour twice a day."])
+    history = [Exchange("What is the starter fed with?", "rye flour", "other", "", "What is the starter fed with?")]
+    assert resolve("What is it fed with?", history, lexicon) == "What is rye flour fed with?"  # the rule for "it"
+    assert "rye flour" not in resolve("What else is it fed with?", history, lexicon)

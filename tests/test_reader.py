@@ -75,6 +75,21 @@ def test_answers_about_a_document_it_never_saw(note_assistant, question: str, ex
     assert citation.start <= answer.answer_start and answer.answer_end <= citation.end
 
 
+def test_what_was_already_answered_is_not_answered_again(reader: ExtractiveReader, note_assistant) -> None:
+    # "Who else …?" in a conversation: the reader takes the best span that overlaps no
+    # occurrence of an earlier answer, and a conversation passes its recent answers on.
+    (first,) = reader.read("Who founded the Lantern Bakery?", [NOTE])
+    assert "Okafor" in first.text
+    (other,) = reader.read("Who founded the Lantern Bakery?", [NOTE], avoid=("mira okafor",))
+    assert NOTE[other.start : other.end] == other.text and "Okafor" not in other.text
+    conversation = note_assistant.conversation()
+    assert conversation.ask("Who founded the Lantern Bakery?").answer.answer == "Mira Okafor"
+    assert note_assistant.ask("Who else founded the Lantern Bakery?").answer == "Mira Okafor"  # asked alone
+    again = conversation.ask("Who else founded it?")
+    assert again.standalone_question == "Who else founded the Lantern Bakery?"
+    assert again.answer.answer is None or "Okafor" not in again.answer.answer
+
+
 def test_abstains_when_the_document_does_not_say(note_assistant) -> None:
     answer = note_assistant.ask("What is the capital of Peru?")
     assert answer.abstained and answer.answer is None and answer.answer_start is None

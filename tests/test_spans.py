@@ -27,3 +27,16 @@ def test_each_window_gets_its_own_span_and_empty_windows_score_minus_infinity() 
     first, second = best_span(start, end, context)
     assert (first.window, first.start_token, first.end_token, first.score) == (0, 1, 1, 2.0)
     assert second.window == 1 and second.score == -np.inf
+
+
+def test_a_banned_range_keeps_every_overlapping_span_out() -> None:
+    # "Who else …?": the best span (1 .. 2) and anything overlapping it (0 .. 3 is [CLS]-free
+    # here) are out; the best left is the one clear of tokens 1-2.
+    start = np.array([[0.0, 9.0, 0.0, 1.0, 0.0]])
+    end = np.array([[0.0, 0.0, 9.0, 0.0, 2.0]])
+    context = np.array([[False, True, True, True, True]])
+    (free,) = best_span(start, end, context)
+    assert (free.start_token, free.end_token) == (1, 2)
+    (other,) = best_span(start, end, context, banned=[[(1, 2)]])
+    assert (other.start_token, other.end_token, other.score) == (3, 4, 3.0)
+    assert other.null_score == free.null_score  # the no-answer score is not touched

@@ -73,6 +73,7 @@ place). Lower-case phrases with a known head noun ("the other group", "that note
 
 from qa.followup.rewrite import resolve, unresolved_reference
 from qa.followup.words import (
+    asks_for_another,
     GAZETTEER_KINDS,
     GROUP,
     HISTORY_TURNS,
@@ -87,5 +88,5 @@ from qa.followup.words import (
 
 __all__ = [
     "GAZETTEER_KINDS", "GROUP", "HISTORY_TURNS", "PERSON", "PLACE", "THING", "YEAR",
-    "Entity", "Exchange", "Lexicon", "resolve", "unresolved_reference",
+    "Entity", "Exchange", "Lexicon", "asks_for_another", "resolve", "unresolved_reference",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from qa.followup.entities import _coordinated, _entities, _mentions, _next_is_noun, _topic
 from qa.followup.events import last_event, reads_as_event
@@ -35,6 +36,7 @@ from qa.followup.words import (
     Exchange,
     Lexicon,
     _words,
+    asks_for_another,
     is_definition,
 )
 
@@ -64,7 +66,11 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         return _bare_wh_question(body, last)
     mentions: Counter[str] = Counter()
     topic = _topic(history, lexicon, mentions)  # whom the whole conversation is about, computed once
-    rewritten = replace_references(body, recent, lexicon, topic, mentions, history)
+    # "What else is it fed with?" after "rye flour": the last answer is what "it" is not (a
+    # person answered may still be "she": "Who founded it?" … "Who else did she hire?")
+    hide = asks_for_another(body) and last.answer_type != "person"
+    seen = [*recent[:-1], replace(last, answer=None)] if hide else recent
+    rewritten = replace_references(body, seen, lexicon, topic, mentions, history)
     if rewritten is not None:
         return _sentence_case(rewritten)
     if is_definition(body):

@@ -185,3 +185,17 @@ def is_definition(body: str) -> bool:
     pronoun) means names its own subject, so nothing from the conversation is added to it."""
     match = _DEFINITION.match(body)
     return match is not None and not any(w.lower() in _FUNCTION_WORDS for w in match.group(1).split())
+
+
+_ANOTHER = re.compile(
+    r"\b(?:who|whom|what|which|where|when|anyone|anybody|anything|someone|somebody|something)\s+else\b"
+    r"|\b(?:which|what|any|some|other)\s+other\b|\banother\b|\bbesides\b|\bapart from\b|\baside from\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_another(question: str) -> bool:
+    """"Who else …?", "Which other country …?", "Any other …?", "another", "besides": the
+    question wants an answer the conversation has not given yet ("the other group" is one
+    particular group, and does not count)."""
+    return _ANOTHER.search(question) is not None
