@@ -39,12 +39,15 @@ The rules, in order:
    when it names something, then the entities of that turn's standalone question. Only the
    first pronoun of each referent is replaced, so the result still reads naturally; a possessive
    after "Who <verb>" belongs to the asker ("Who told of it in his book?") and stays, as does
-   "his"/"her" after a person the question names ("Did Molotov keep his post?").
+   "his"/"her" after a person the question names ("Did Molotov keep his post?"). In a question
+   for another answer (``asks_for_another``: "What else is it fed with?", "Which other …?"),
+   the last answer is not a candidate unless it was a person (it is what is asked beyond);
+   ``Conversation`` also keeps the reader's answer off the recent turns' answers.
 6. Demonstratives: "that body" right after "Which body ...?" → the answer; "that pact" → the
    nearest "X pact" mentioned in the recent questions, answers or cited quotes ("the
    Hitler-Stalin pact"); "that movie", "this album" → the title the last turn named ("the
-   movie Camp Nowhere", ``demonstratives``); a bare "that" ("before that") → the previous turn as a clause ("before
-   he was brought into the Foreign Commissariat ...").
+   movie Camp Nowhere", ``demonstratives``); a bare "that" ("before that") → the previous
+   turn as a clause ("before he was brought into the Foreign Commissariat ...").
 7. A generic question with no entity or pronoun of its own ("What happened next?", "For what
    reasons?") gets the previous event: "What happened after Molotov replaced Litvinov?", when
    that turn reads as a clause (not "Are there any other …?" or "Can you tell me …?"). A
