@@ -109,7 +109,7 @@ class Assistant:
     ) -> Answer:
         """Answer ``question`` from the corpus; ``prefer_doc`` ranks that document's passages
         first (a conversation's follow-ups stay in the document it has settled on); the trained
-        reader answers with nothing within a text of ``avoid`` (a conversation's earlier answers,
+        reader answers with no span overlapping a text of ``avoid`` (a conversation's earlier answers,
         for "Who else …?")."""
         question = clean_question(question)
         if retriever not in RETRIEVERS:

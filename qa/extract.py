@@ -136,7 +136,7 @@ def read_answer(
     repairs: dict[str, tuple[Repair, ...]],
     avoid: tuple[str, ...] = (),
 ) -> Answer:
-    """The best span of the hits (see the module), none of them within a text of ``avoid``."""
+    """The best span of the hits (see the module), overlapping no text of ``avoid``."""
     answer_type = classify(question)
     one_by_one = (reader.read(question, [hit.passage.text], avoid) for hit in hits)
     best, _ = read_in_rank_order(one_by_one, hits, calibration, calibration.stopping)
