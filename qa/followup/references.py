@@ -21,7 +21,7 @@ from qa.followup.entities import (
 )
 from qa.followup.events import last_event, reads_as_event
 from qa.followup.demonstratives import WORK_NOUNS, answer_for_noun, find_mention, known_words, recent_title
-from qa.followup.topic import opening_subject
+from qa.followup.topic import opening_name, opening_subject
 from qa.followup.words import (
     AUXILIARIES,
     GROUP,
@@ -189,30 +189,6 @@ def _pronoun_for_repeated_subject(text: str, named: dict[str, str], candidates: 
         if second > 0:
             text = text[:second] + pronoun + text[second + len(candidate.surface) :]
     return text
-
-
-def opening_name(
-    history: Sequence[Exchange], lexicon: Lexicon, own: set[str], any_kind: bool = False
-) -> Entity | None:
-    """With no person anywhere in sight, "he" or "she" is the name the conversation opened with
-    alone (in CANARD, the article's title), however the corpus's usage typed it ("When did he
-    return to Ruhollah?" made Ruhollah Khomeini a place); not a name with an article, nor one
-    the name table types as something other than a person."""
-    if not history:
-        return None
-    first = _question_entities(history[0], lexicon)
-    if len(first) != 1 or first[0].key in own or not first[0].text[:1].isupper():
-        return None
-    opening = re.sub(r"\s*\([^)]*\)$", "", history[0].question.strip().rstrip("?!. "))  # "Slipknot (band)"
-    if opening.removeprefix("The ").removeprefix("the ") != first[0].text:
-        return None  # opened with a question, not a name alone (a title): only recent turns count
-    if any_kind:
-        return first[0]
-    if first[0].determiner or first[0].text.lower().startswith("the "):
-        return None  # "the Verve", "The Sound of Music": a group or a work
-    if lexicon.kinds.get(first[0].key, PERSON) != PERSON:
-        return None
-    return first[0]
 
 
 _QUOTED = re.compile(r'["“]([A-Z0-9][^"“”]{0,60}?)[,.]?["”]')

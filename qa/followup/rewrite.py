@@ -12,8 +12,8 @@ from dataclasses import replace
 from qa.followup.entities import _coordinated, _entities, _mentions, _next_is_noun, _topic
 from qa.followup.events import last_event, reads_as_event
 from qa.followup.fullnames import with_full_names
-from qa.followup.references import opening_name, points_at_nothing, replace_references
-from qa.followup.topic import lacks_a_subject, name_the_kind, opening_subject, with_topic
+from qa.followup.references import points_at_nothing, replace_references
+from qa.followup.topic import lacks_a_subject, name_the_kind, opening_name, opening_subject, with_topic
 from qa.followup.words import (
     AUXILIARIES,
     GROUP,
@@ -85,12 +85,11 @@ def _resolve(question: str, history: Sequence[Exchange], lexicon: Lexicon) -> st
         if topic is not None and not _mentions(body, topic):
             return _sentence_case(with_topic(body, topic))
         return question
-    if lacks_a_subject(body, lexicon, common_nouns=True):
+    if lacks_a_subject(body, lexicon, common_nouns=True):  # no name (a year at most), no pronoun
         named = name_the_kind(body, history, lexicon)  # "the band" → "the band Smashing Pumpkins"
         if named is not None:
             return _sentence_case(named)
-    names_nothing = lacks_a_subject(body, lexicon)
-    if names_nothing or lacks_a_subject(body, lexicon, common_nouns=True):
+        names_nothing = lacks_a_subject(body, lexicon)  # not even a common noun phrase
         if not names_nothing:
             # "the children", "the prototypes": theirs only if the conversation opened with
             # the topic's name alone (a title); the most-named person is too often someone else

@@ -26,17 +26,46 @@ _KIND = re.compile(rf"\bthe\s+({'|'.join(sorted(KIND_NOUNS))})\b", re.IGNORECASE
 def opening_subject(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
     """The one entity of the conversation's first question, unless a question so far has said
     he or she, the name table calls it a person, or the question names it already (``own``)."""
-    if not history:
-        return None
-    first = _question_entities(history[0], lexicon)
-    if len(first) != 1 or first[0].key in own or " and " in first[0].text:
-        return None
-    if lexicon.kinds.get(first[0].key) == PERSON:
+    first = _opening_entity(history, lexicon, own)
+    if first is None or " and " in first.text or lexicon.kinds.get(first.key) == PERSON:
         return None
     for exchange in history:
         if any(w.lower in _PERSONAL for w in _words(exchange.asked or exchange.question)):
             return None
-    return first[0]
+    return first
+
+
+def opening_name(
+    history: Sequence[Exchange], lexicon: Lexicon, own: set[str], any_kind: bool = False
+) -> Entity | None:
+    """The name the conversation opened with alone, a title (in CANARD, the article's): the
+    first question is that name and nothing else ("Slipknot (band)" and "The Verve" count).
+    For "he"/"she" with no person in sight it is that name however the corpus's usage typed it
+    ("When did he return to Ruhollah?" made Ruhollah Khomeini a place), but not a name with an
+    article, nor one the name table types as something other than a person; ``any_kind``
+    drops those two conditions (for "they" and for a question naming only common nouns)."""
+    first = _opening_entity(history, lexicon, own)
+    if first is None or not first.text[:1].isupper():
+        return None
+    opening = re.sub(r"\s*\([^)]*\)$", "", history[0].question.strip().rstrip("?!. "))  # "Slipknot (band)"
+    if opening.removeprefix("The ").removeprefix("the ") != first.text:
+        return None  # opened with a question, not a name alone (a title): only recent turns count
+    if any_kind:
+        return first
+    if first.determiner or first.text.lower().startswith("the "):
+        return None  # "the Verve", "The Sound of Music": a group or a work
+    if lexicon.kinds.get(first.key, PERSON) != PERSON:
+        return None
+    return first
+
+
+def _opening_entity(history: Sequence[Exchange], lexicon: Lexicon, own: set[str]) -> Entity | None:
+    """The one entity of the conversation's first question, unless it has several or the
+    question being rewritten names it already (``own``)."""
+    if not history:
+        return None
+    first = _question_entities(history[0], lexicon)
+    return first[0] if len(first) == 1 and first[0].key not in own else None
 
 
 def name_the_kind(body: str, history: Sequence[Exchange], lexicon: Lexicon) -> str | None:
