@@ -830,3 +830,15 @@ def test_it_in_a_question_for_another_answer_is_not_the_last_answer() -> None:
     history = [Exchange("What is the starter fed with?", "rye flour", "other", "", "What is the starter fed with?")]
     assert resolve("What is it fed with?", history, lexicon) == "What is rye flour fed with?"  # the rule for "it"
     assert "rye flour" not in resolve("What else is it fed with?", history, lexicon)
+
+
+def test_an_opening_interjection_or_request_names_no_one() -> None:
+    # CAsT-style turns: "Describe", "Okay" and "Tell" open sentences; none is what "it" or "they" is.
+    for opening in ("Describe the 321 method.", "Okay. Tell me about the 321 method."):
+        history = [Exchange(opening, None, "other", "", opening)]
+        lexicon = Lexicon.from_texts([opening])
+        for question in ("How long do they take to smoke?", "What is in a typical rub?", "How do I mix them?"):
+            assert resolve(question, history, lexicon) == question
+    # An opener that begins a name is still a name: the song "Hey Jude".
+    history, lexicon = _conversation_about("Hey Jude", ("Who wrote Hey Jude?", "Paul McCartney wrote it."))
+    assert resolve("When was it released?", history, lexicon) == "When was Hey Jude released?"

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from qa.followup.words import (
+    OPENERS,
+    TITLE_ABBREVIATIONS,
     Entity,
     Exchange,
     GROUP,
@@ -161,12 +163,30 @@ def _is_name_word(tokens: list[_Token], i: int, lexicon: Lexicon, inside: bool =
         return False
     if len(core) == 1 and token.text.endswith("."):  # an initial: "Maurice J. Goldbloom"
         return inside or True
-    sentence_start = i == 0 or tokens[i - 1].text in {".", "!", "?", ":", ";", "“", '"', "—"}
+    sentence_start = i == 0 or _ends_a_sentence(tokens[i - 1].text)
     if core in _FUNCTION_WORDS and (sentence_start or core in WH_WORDS):
         return False
+    if sentence_start and core in OPENERS and not inside and len(tokens) > 1:
+        # an opener alone, not the first word of a name ("Hey Jude") nor a whole title ("Yes")
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if following is None or _core(following.text).lower() in OPENERS:
+            return False
+        return _is_name_word(tokens, i + 1, lexicon, inside=True)
     if sentence_start and lexicon.names:
         return core in lexicon.names
     return True
+
+
+def _ends_a_sentence(token: str) -> bool:
+    """A stop of its own, or a lower-case word or an opener that carries one ("the 321 method."
+    or "Okay." before "Tell me …"); a capitalised word's period may be part of a name
+    ("Portugal. The Man"), an initial's or an abbreviation's is ("J.", "Dr.", "U.S.")."""
+    if token in {".", "!", "?", ":", ";", "“", '"', "—"}:
+        return True
+    word = token[:-1]
+    if not token.endswith(".") or len(word) < 2 or "." in word or word.lower() in TITLE_ABBREVIATIONS:
+        return False
+    return word.islower() or word.lower() in OPENERS
 
 
 # "the Politburo", "this Act", "the movie Camp Nowhere": what follows is a thing.

@@ -40,6 +40,21 @@ _FUNCTION_WORDS = WH_WORDS | AUXILIARIES | PREPOSITIONS | {
     "mean", "meant", "result", "results", "say", "said", "tell", "told", "know", "do", "done",
     "role", "about", "exactly", "really",
 }
+# Words that open a conversational sentence and name no one there: interjections and the
+# imperatives of requests ("Okay. Tell me about …", "Describe the 321 method."); not "yes",
+# which is also a band.
+OPENERS = frozenset({
+    "okay", "ok", "cool", "wow", "great", "thanks", "thank", "yeah", "yep", "oh", "ah",
+    "hmm", "interesting", "nice", "sure", "well", "please", "alright", "right", "fine", "good",
+    "hi", "hello", "hey", "awesome", "perfect", "excellent", "amazing", "sounds", "actually",
+    "anyway", "now", "tell", "describe", "explain", "let", "give", "list", "show", "compare",
+    "find", "discuss", "summarize", "summarise", "define", "provide", "continue", "talk",
+})
+# Abbreviations whose period ends no sentence ("Dr. Zhivago", "St. Petersburg").
+TITLE_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "col", "lt", "capt", "sgt", "gov",
+    "sen", "rep", "rev", "mt", "ft", "vs", "no", "vol", "fig", "co", "inc", "ltd", "corp", "mme",
+})
 # A lower-case head noun that makes a name a group or a thing: "the Zhdanov group", "the Munich pact".
 _GROUP_NOUNS = {"group", "groups", "faction", "factions", "side", "troika", "wing", "camp", "members", "powers"}
 _THING_NOUNS = {
