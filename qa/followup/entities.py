@@ -8,15 +8,15 @@ from collections import Counter
 from collections.abc import Sequence
 
 from qa.followup.words import (
-    OPENERS,
-    TITLE_ABBREVIATIONS,
     Entity,
     Exchange,
     GROUP,
     Lexicon,
+    OPENERS,
     PERSON,
     PLACE,
     THING,
+    TITLE_ABBREVIATIONS,
     WH_WORDS,
     YEAR,
     _CALENDAR,
@@ -177,11 +177,14 @@ def _is_name_word(tokens: list[_Token], i: int, lexicon: Lexicon, inside: bool =
     return True
 
 
+_SENTENCE_STOPS = frozenset({".", "!", "?", ":", ";", "“", '"', "—"})
+
+
 def _ends_a_sentence(token: str) -> bool:
     """A stop of its own, or a lower-case word or an opener that carries one ("the 321 method."
     or "Okay." before "Tell me …"); a capitalised word's period may be part of a name
     ("Portugal. The Man"), an initial's or an abbreviation's is ("J.", "Dr.", "U.S.")."""
-    if token in {".", "!", "?", ":", ";", "“", '"', "—"}:
+    if token in _SENTENCE_STOPS:
         return True
     word = token[:-1]
     if not token.endswith(".") or len(word) < 2 or "." in word or word.lower() in TITLE_ABBREVIATIONS:
