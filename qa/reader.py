@@ -33,8 +33,11 @@ def model_dir() -> Path:
 
 @dataclass(frozen=True)
 class ReaderSettings:
-    max_length: int = 256  # tokens per window, question included
-    stride: int = 64  # tokens shared by consecutive windows of a long passage
+    # The window the reader was trained on (192). On held-out SQuAD training articles (3,000
+    # questions, 500 no-answer inputs) 192/96 read F1 70.40 and 6.0 % false no-answers, against
+    # 69.91 and 7.2 % for 256/64: a wider overlap keeps each answer well inside some window.
+    max_length: int = 192  # tokens per window, question included
+    stride: int = 96  # tokens shared by consecutive windows of a long passage
     max_answer_tokens: int = 30
 
     def as_dict(self) -> dict[str, int]:
