@@ -30,6 +30,7 @@ from qa.followup.words import (
     _Token,
     _YEAR,
     _core,
+    _ends_a_sentence,
     _words,
     happens_to,
 )
@@ -175,21 +176,6 @@ def _is_name_word(tokens: list[_Token], i: int, lexicon: Lexicon, inside: bool =
     if sentence_start and lexicon.names:
         return core in lexicon.names
     return True
-
-
-_SENTENCE_STOPS = frozenset({".", "!", "?", ":", ";", "“", '"', "—"})
-
-
-def _ends_a_sentence(token: str) -> bool:
-    """A stop of its own, or a lower-case word or an opener that carries one ("the 321 method."
-    or "Okay." before "Tell me …"); a capitalised word's period may be part of a name
-    ("Portugal. The Man"), an initial's or an abbreviation's is ("J.", "Dr.", "U.S.")."""
-    if token in _SENTENCE_STOPS:
-        return True
-    word = token[:-1]
-    if not token.endswith(".") or len(word) < 2 or "." in word or word.lower() in TITLE_ABBREVIATIONS:
-        return False
-    return word.islower() or word.lower() in OPENERS
 
 
 # "the Politburo", "this Act", "the movie Camp Nowhere": what follows is a thing.

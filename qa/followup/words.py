@@ -122,7 +122,7 @@ class Lexicon:
         for text in texts:
             tokens = [t.group() for t in _TOKEN.finditer(text)]
             for i, token in enumerate(tokens):
-                if i == 0 or not token[0].isupper() or tokens[i - 1] in {".", "!", "?", ":", ";", "“", '"'}:
+                if i == 0 or not token[0].isupper() or _ends_a_sentence(tokens[i - 1]):
                     continue
                 word = _core(token)
                 if word == "I":  # the pronoun, capitalised everywhere, names no one
@@ -186,6 +186,21 @@ class _Token:
 
 def _words(text: str) -> list[_Token]:
     return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text) if m.group()[0].isalnum()]
+
+
+_SENTENCE_STOPS = frozenset({".", "!", "?", ":", ";", "“", '"', "—"})
+
+
+def _ends_a_sentence(token: str) -> bool:
+    """A stop of its own, or a lower-case word or an opener that carries one ("the 321 method."
+    or "Okay." before "Tell me …"); a capitalised word's period may be part of a name
+    ("Portugal. The Man"), an initial's or an abbreviation's is ("J.", "Dr.", "U.S.")."""
+    if token in _SENTENCE_STOPS:
+        return True
+    word = token[:-1]
+    if not token.endswith(".") or len(word) < 2 or "." in word or word.lower() in TITLE_ABBREVIATIONS:
+        return False
+    return word.islower() or word.lower() in OPENERS
 
 
 def _core(token: str) -> str:
