@@ -240,6 +240,14 @@ def test_lexicon_types_names_from_the_corpus(bare_lexicon: Lexicon, lexicon: Lex
     assert lexicon.kinds["dekanosov"] == "person" and lexicon.kinds["germany"] == "place"
 
 
+def test_a_sentence_opener_is_no_name_whatever_ended_the_sentence_before() -> None:
+    # "Okay." and an em dash end what comes before as "." does: the capitalised word after them
+    # is a sentence's first word, not a name seen mid-sentence (the resolver's own test).
+    lexicon = Lexicon.from_texts(["Okay. Tell me about the ship Terra Nova.", "It sank—Nobody knew why. So Scott went."])
+    assert {"terra", "nova", "scott"} <= lexicon.names
+    assert not {"tell", "nobody", "so", "okay", "it"} & lexicon.names
+
+
 @pytest.mark.parametrize(
     ("history", "question", "expected"),
     [
