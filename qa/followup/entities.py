@@ -16,7 +16,6 @@ from qa.followup.words import (
     PERSON,
     PLACE,
     THING,
-    TITLE_ABBREVIATIONS,
     WH_WORDS,
     YEAR,
     _CALENDAR,
