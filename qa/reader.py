@@ -38,7 +38,8 @@ class ReaderSettings:
     # 69.91 and 7.2 % for 256/64: a wider overlap keeps each answer well inside some window.
     max_length: int = 192  # tokens per window, question included
     stride: int = 96  # tokens shared by consecutive windows of a long passage
-    max_answer_tokens: int = 30
+    # Held-out SQuAD training articles read F1 72.42 with a cap of 20, 72.25 with 30 (README).
+    max_answer_tokens: int = 20
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
