@@ -53,6 +53,16 @@ def test_the_query_path_reads_windows_of_the_length_the_reader_was_trained_on(re
     assert 0 < reader.settings.stride < trained
 
 
+def test_answers_are_no_longer_than_the_reader_cap(reader: ExtractiveReader) -> None:
+    # A reason invites a long span; the answer is still a short one (20 tokens, qa/reader.py).
+    assert reader.settings.max_answer_tokens == 20
+    for question in ("Why was the starter named Herman?", "What happened in 2019?"):
+        for span in reader.read(question, [NOTE]):
+            tokens = reader._tokenizer.encode(span.text, add_special_tokens=False).ids
+            assert 0 < len(tokens) <= reader.settings.max_answer_tokens + 1  # +1: a word re-split at its edge
+            assert NOTE[span.start : span.end] == span.text
+
+
 def test_spans_are_slices_of_the_passages_they_came_from(reader: ExtractiveReader) -> None:
     passages = [NOTE[:300], NOTE[300:]]
     spans = reader.read("Who founded the Lantern Bakery?", passages)
