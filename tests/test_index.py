@@ -131,6 +131,17 @@ def test_a_damaged_artifact_is_refused_not_loaded(own_index: Path, artifact: str
         store.load(own_index)
 
 
+def test_a_load_that_ctrl_c_broke_is_an_interrupt_not_damage(own_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Ctrl-C inside an extension's import comes out as an ImportError (onnxruntime's); taken
+    # for damage, it made `qa chat` rebuild the index and carry on, then exit 0.
+    from qa import _interrupt
+
+    (own_index / "dense.faiss").write_bytes(b"garbage")
+    monkeypatch.setattr(_interrupt, "_received", True)  # what qa.cli's SIGINT handler records
+    with pytest.raises(KeyboardInterrupt):
+        store.load(own_index)
+
+
 def test_load_rebuilds_a_damaged_index(own_index: Path, corpus_copy: Path) -> None:
     (own_index / "dense.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexError_, match="damaged"):
