@@ -288,6 +288,10 @@ class OnnxEncoder:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # An encoder's idle intra-op threads spin-wait by default, taking the cores from the
+        # reader that runs straight after it: a warm question read p50 34 / p95 81 ms with
+        # spinning, 17 / 48 ms without (eval/questions.jsonl; README, Speed).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         if self.model_file.parent.name != _ONNX_FILE.parent.name:  # already optimised: skip the optimiser
