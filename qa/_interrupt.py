@@ -56,3 +56,11 @@ def raise_interrupt(signum: int, frame: object) -> None:
 def received() -> bool:
     """Whether Ctrl-C was pressed since ``raise_interrupt`` was installed."""
     return _received
+
+
+def reraise_if_received(exc: BaseException) -> None:
+    """In a fallback that takes any error for bad data: raise KeyboardInterrupt instead when
+    the error is a Ctrl-C in disguise (an extension module's import turns it into an
+    ImportError), so that an interrupted command is not carried on as if nothing happened."""
+    if _received:
+        raise KeyboardInterrupt from exc

@@ -31,6 +31,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa import _interrupt
 from qa.errors import CorpusError, CorpusWarning
 from qa.formats import BINARY_FORMATS, DOCUMENT_SUFFIXES, PROSE_KINDS, FormatError, OffsetMap, extract, format_of, plain
 from qa.formats.plain import Block, FootnoteAnchor
@@ -241,6 +242,7 @@ def _structured(path: Path, corpus_dir: Path, data: bytes, kind: str, source: st
     try:
         extracted = extract(kind, data, source)
     except FormatError as exc:
+        _interrupt.reraise_if_received(exc)  # a Ctrl-C in a parser is not a broken document
         raise EmptyDocument(str(exc)) from None
     if not extracted.text.strip():
         raise EmptyDocument("no text layer (a scanned PDF?)" if kind == "pdf" else "no text")

@@ -180,6 +180,20 @@ def test_corrupt_and_encrypted_files_are_skipped_with_one_line_each(tmp_path: Pa
     assert len(messages) == 3 and all("\n" not in m for m in messages)
 
 
+def test_a_parser_error_after_ctrl_c_is_the_interrupt_not_a_skipped_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Skipped as unreadable, the file would be left out of an index built to the end, exit 0.
+    from qa import _interrupt
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "broken.docx").write_bytes(b"PK\x03\x04 this is no zip")
+    monkeypatch.setattr(_interrupt, "_received", True)  # what qa.cli's SIGINT handler records
+    with pytest.raises(KeyboardInterrupt):
+        read_corpus(corpus)
+
+
 def test_unsupported_types_are_listed_once_never_silently_dropped(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     with warnings.catch_warnings(record=True) as caught:

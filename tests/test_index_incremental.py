@@ -91,6 +91,29 @@ def test_nothing_is_reused_from_a_damaged_index(corpus: Path, tmp_path: Path) ->
     assert manifest["build_stats"]["reused"] == 0 and store.status(corpus, index, verify=True).fresh
 
 
+def test_a_build_that_ctrl_c_broke_stops_instead_of_building_afresh(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C inside an extension's import comes out as another error; the caches take any
+    # error for a damaged previous index, and the build would carry on from scratch and succeed.
+    from qa import _interrupt
+
+    index = tmp_path / "index"
+    store.build(corpus, index)
+    vectors = index / "text_keys.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    before = _tree(index)
+    (corpus / "cats.md").write_text(CATS, encoding="utf-8")
+    monkeypatch.setattr(_interrupt, "_received", True)  # what qa.cli's SIGINT handler records
+    with pytest.raises(KeyboardInterrupt):
+        store.build(corpus, index)
+    assert _tree(index) == before  # the index that was there is left as it was
+    monkeypatch.setattr(_interrupt, "_received", False)
+    assert store.build(corpus, index)["build_stats"]["reused"] == 0
+
+
 def _qa(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_PROGRESS_SECONDS": "0"}
     return subprocess.run([*QA, *args], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)

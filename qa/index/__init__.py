@@ -293,8 +293,7 @@ def load(index_dir: Path, corpus_dir: Path | None = None) -> Index:
         index = _load_artifacts(index_dir, manifest, blobs)
         extracted = parse_documents(blobs.get(DOCUMENTS, b""))
     except Exception as exc:  # any unreadable, altered or malformed artifact means: do not use it
-        if _interrupt.received():  # Ctrl-C turned into an ImportError (onnxruntime's): not damage
-            raise KeyboardInterrupt from exc
+        _interrupt.reraise_if_received(exc)  # Ctrl-C turned into an ImportError (onnxruntime's): not damage
         raise IndexError_(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {exc}); rebuild it with `qa index build`"
         ) from None

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from qa import _interrupt
 from qa.chunking import Passage
 from qa.index.artifacts import DENSE, PASSAGES, parse_passages, verified_artifacts
 
@@ -54,7 +55,8 @@ def previous_index(index_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]] |
         if manifest.get("format_version") != FORMAT_VERSION:
             return None
         return manifest, verified_artifacts(index_dir, manifest)
-    except Exception:  # noqa: BLE001 — anything unreadable: build afresh
+    except Exception as exc:  # noqa: BLE001 — anything unreadable: build afresh
+        _interrupt.reraise_if_received(exc)  # a Ctrl-C in disguise is not bad data
         return None
 
 
@@ -73,7 +75,8 @@ def passage_cache(
         for passage in parse_passages(blobs[PASSAGES]):
             by_doc.setdefault(passage.doc, []).append(passage)
         return {document_key(d["doc"], d["sha256"], d["meta"]): by_doc.get(d["doc"], []) for d in manifest["documents"]}
-    except Exception:  # noqa: BLE001 — anything malformed: chunk afresh
+    except Exception as exc:  # noqa: BLE001 — anything malformed: chunk afresh
+        _interrupt.reraise_if_received(exc)  # a Ctrl-C in disguise is not bad data
         return {}
 
 
@@ -87,7 +90,8 @@ def vector_cache(previous: tuple[dict[str, Any], dict[str, bytes]] | None, model
     try:
         keys = np.load(io.BytesIO(blobs[TEXT_KEYS]), allow_pickle=False)
         vectors = _dense_vectors(blobs[DENSE])
-    except Exception:  # noqa: BLE001 — anything unreadable: embed afresh
+    except Exception as exc:  # noqa: BLE001 — anything unreadable: embed afresh
+        _interrupt.reraise_if_received(exc)  # a Ctrl-C in disguise is not bad data
         return {}
     if keys.shape != (len(vectors), KEY_BYTES) or vectors.dtype != np.float32:
         return {}
