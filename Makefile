@@ -77,7 +77,7 @@ bench-squad: setup
 # Stage 1 learns to read from SQuAD 1.1 train; stage 2 starts from stage 1's int8 export (as the
 # shipped model did: its stage-1 checkpoint was not kept) and adds the genuine unanswerables of a
 # share of the SQuAD 2.0 dev articles (the rest are the only ones `qa eval` scores); stages 3
-# to 6 go on from the previous stage's int8 export, each on a fresh shuffle of the same data.
+# to 7 go on from the previous stage's int8 export, each on a fresh shuffle of the same data.
 READER_RUN ?= training/runs/reader
 train-reader: setup
 	$(BIN)/pip install --quiet -e '.[train,test]'
@@ -106,9 +106,14 @@ train-reader: setup
 	$(BIN)/python -m training.train_reader --out $(READER_RUN)/stage6 --init-onnx $(READER_RUN)/stage5-export/model.onnx \
 		--data-seed 20 --squad2-file $(SHARED)/squad/dev-v2.0-part.json --squad2-repeat 3 \
 		--lr 5e-5 --warmup 0.03 --max-steps 800
-	$(BIN)/python -m training.export_reader --run $(READER_RUN)/stage6 --out models/reader \
+	$(BIN)/python -m training.export_reader --run $(READER_RUN)/stage6 --out $(READER_RUN)/stage6-export \
 		--earlier-card $(READER_RUN)/stage5-export/model_card.json
-	$(BIN)/python -m training.calibrate_reader --run $(READER_RUN)/stage6 --model models/reader
+	$(BIN)/python -m training.train_reader --out $(READER_RUN)/stage7 --init-onnx $(READER_RUN)/stage6-export/model.onnx \
+		--data-seed 23 --squad2-file $(SHARED)/squad/dev-v2.0-part.json --squad2-repeat 3 \
+		--lr 5e-5 --warmup 0.03 --max-steps 1200
+	$(BIN)/python -m training.export_reader --run $(READER_RUN)/stage7 --out models/reader \
+		--earlier-card $(READER_RUN)/stage6-export/model_card.json
+	$(BIN)/python -m training.calibrate_reader --run $(READER_RUN)/stage7 --model models/reader
 
 clean:
 	rm -rf $(VENV) index/default *.egg-info
