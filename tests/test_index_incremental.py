@@ -79,13 +79,18 @@ def test_an_incremental_build_is_byte_for_byte_a_full_build(corpus: Path, tmp_pa
     assert _tree(incremental) == _tree(full)
 
 
-def test_nothing_is_reused_from_a_damaged_index(corpus: Path, tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    store.build(corpus, index)
+def _damage_vectors(index: Path) -> None:
+    """Flip the last byte of the text keys: the index no longer verifies."""
     vectors = index / "text_keys.npy"
     data = bytearray(vectors.read_bytes())
     data[-1] ^= 0xFF
     vectors.write_bytes(bytes(data))
+
+
+def test_nothing_is_reused_from_a_damaged_index(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    store.build(corpus, index)
+    _damage_vectors(index)
     (corpus / "cats.md").write_text(CATS, encoding="utf-8")
     manifest = store.build(corpus, index)
     assert manifest["build_stats"]["reused"] == 0 and store.status(corpus, index, verify=True).fresh
@@ -100,10 +105,7 @@ def test_a_build_that_ctrl_c_broke_stops_instead_of_building_afresh(
 
     index = tmp_path / "index"
     store.build(corpus, index)
-    vectors = index / "text_keys.npy"
-    data = bytearray(vectors.read_bytes())
-    data[-1] ^= 0xFF
-    vectors.write_bytes(bytes(data))
+    _damage_vectors(index)
     before = _tree(index)
     (corpus / "cats.md").write_text(CATS, encoding="utf-8")
     monkeypatch.setattr(_interrupt, "_received", True)  # what qa.cli's SIGINT handler records
