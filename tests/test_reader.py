@@ -63,6 +63,13 @@ def test_answers_are_no_longer_than_the_reader_cap(reader: ExtractiveReader) -> 
             assert NOTE[span.start : span.end] == span.text
 
 
+def test_the_reader_does_not_spin_wait_between_runs(reader: ExtractiveReader) -> None:
+    # Its spinning threads took the cores from a second question answered at once (qa serve:
+    # 47 against 58 answers/s; README, Speed).
+    options = reader._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_spans_are_slices_of_the_passages_they_came_from(reader: ExtractiveReader) -> None:
     passages = [NOTE[:300], NOTE[300:]]
     spans = reader.read("Who founded the Lantern Bakery?", passages)
